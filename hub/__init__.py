@@ -1,0 +1,1 @@
+"""Deme hub: the CPython service that runs on the Raspberry Pi."""

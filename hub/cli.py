@@ -1,0 +1,43 @@
+"""`deme`: the command line for installers, integrators and operators.
+
+Each subcommand lives in its own module that defines `register(subparsers)`; this file only lists them, so adding a
+command is one line here and never a change to another command.
+"""
+import argparse
+import importlib
+import sys
+
+# name -> module defining register(subparsers). Keep sorted.
+COMMANDS = {
+    "hub": "hub.commands.hub_cmd",
+    "sim": "hub.commands.sim_cmd",
+}
+
+
+class UsageError(Exception):
+    """A mistake in what the person typed: printed as one clear line, exit status 2."""
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="deme", description="Deme panic-button system")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for module_name in COMMANDS.values():
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except UsageError as exc:
+        print(f"deme {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

