@@ -1,0 +1,248 @@
+"""The alert and ack SMS formats (docs/protocol.md): compact `key=value;` text that fits one GSM-7 SMS.
+
+Device -> hub:  DM1;i=W1;n=42;e=SOS;c=MED;t=1795430100;p=13.43170,-6.21570;r=15;f=3;g=610-1-1F4-2A3B;b=87;m=<mac>
+Hub -> device:  DA1;i=W1;h=7;n=42;s=ACK;m=<mac>
+
+The MAC is HMAC-SHA256 under the device's key over every character before ";m=", truncated to 80 bits (20 hex
+digits). MicroPython has no `hmac` module, so HMAC is built here from hashlib.sha256 (RFC 2104).
+Parsing is total: any text gives a dict or raises ProtocolError.
+"""
+import binascii
+import hashlib
+
+ALERT_VERSION = "DM1"
+ACK_VERSION = "DA1"
+MAC_HEX_DIGITS = 20  # 80 bits: above the 64-bit floor, still leaves room in 160 GSM-7 characters
+MAX_SMS_CHARS = 160
+
+# Event codes (e=). SOS and FALL ask for help; CAN is the wearer's cancel; DUR looks like a cancel to a bystander
+# but is escalated silently as duress.
+EVENTS = ("SOS", "FALL", "CAN", "DUR", "HB", "LOWBAT", "POS")
+# Incident categories (c=): chosen by press pattern.
+CATEGORIES = ("GEN", "MED", "AGR", "FIRE", "HAR")
+# Hub -> device statuses (s=): RCV stored at the hub; ACK an operator has seen it (the wearer feels it);
+# DSP help dispatched; RES resolved.
+STATUSES = ("RCV", "ACK", "DSP", "RES")
+
+_BLOCK = 64
+
+
+class ProtocolError(ValueError):
+    """The one error every parser here raises: the text is not a valid Deme message."""
+
+
+def hmac_sha256(key, message):
+    if len(key) > _BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key + bytes(_BLOCK - len(key))
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    inner.update(message)
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+    outer.update(inner.digest())
+    return outer.digest()
+
+
+def mac_hex(key, body):
+    digest = hmac_sha256(key, body.encode())
+    return binascii.hexlify(digest).decode()[:MAC_HEX_DIGITS]
+
+
+def _equal(a, b):
+    # Constant time, so a forger learns nothing from how fast a wrong MAC is refused.
+    if len(a) != len(b):
+        return False
+    diff = 0
+    for x, y in zip(a, b):
+        diff |= ord(x) ^ ord(y)
+    return diff == 0
+
+
+def _check_id(device_id):
+    if not device_id or len(device_id) > 16:
+        raise ProtocolError("device id must be 1 to 16 characters")
+    for ch in device_id:
+        if not ("0" <= ch <= "9" or "A" <= ch <= "Z" or "a" <= ch <= "z" or ch == "-"):
+            raise ProtocolError("device id may hold only letters, digits and '-'")
+
+
+def _coord(value):
+    # 5 decimals: about 1.1 m, below any GNSS accuracy a wearable has.
+    text = "%.5f" % value
+    return text
+
+
+def encode_alert(key, device_id, counter, event, category="GEN", device_time=0, position=None, cell=None,
+                 battery=None):
+    """Build the alert SMS text. `position` is a dict with lat, lon, acc_m, age_s (or None: no fix).
+
+    `cell` is a dict with mcc, mnc, lac, cell_id (or None). An alert without a fix is still an alert.
+    """
+    _check_id(device_id)
+    if event not in EVENTS:
+        raise ProtocolError("unknown event " + str(event))
+    if category not in CATEGORIES:
+        raise ProtocolError("unknown category " + str(category))
+    if not 0 <= counter < 1 << 32:
+        raise ProtocolError("counter out of range")
+    parts = [ALERT_VERSION, "i=" + device_id, "n=%d" % counter, "e=" + event, "c=" + category,
+             "t=%d" % int(device_time)]
+    if position:
+        lat = position["lat"]
+        lon = position["lon"]
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ProtocolError("position out of range")
+        parts.append("p=" + _coord(lat) + "," + _coord(lon))
+        parts.append("r=%d" % int(position.get("acc_m") or 0))
+        parts.append("f=%d" % int(position.get("age_s") or 0))
+    else:
+        parts.append("p=-")
+    if cell:
+        parts.append("g=%d-%d-%X-%X" % (cell["mcc"], cell["mnc"], cell["lac"], cell["cell_id"]))
+    if battery is not None:
+        parts.append("b=%d" % max(0, min(100, int(battery))))
+    body = ";".join(parts)
+    text = body + ";m=" + mac_hex(key, body)
+    if len(text) > MAX_SMS_CHARS:
+        raise ProtocolError("alert longer than one SMS")
+    return text
+
+
+def encode_ack(key, device_id, hub_counter, alert_counter, status):
+    _check_id(device_id)
+    if status not in STATUSES:
+        raise ProtocolError("unknown status " + str(status))
+    body = "%s;i=%s;h=%d;n=%d;s=%s" % (ACK_VERSION, device_id, hub_counter, alert_counter, status)
+    return body + ";m=" + mac_hex(key, body)
+
+
+def split_fields(text):
+    """Split `VER;k=v;...;m=mac` into (version, fields dict, signed body, mac). Raises ProtocolError."""
+    if not isinstance(text, str):
+        raise ProtocolError("message is not text")
+    text = text.strip()
+    if len(text) > MAX_SMS_CHARS * 4:
+        raise ProtocolError("message too long")
+    cut = text.rfind(";m=")
+    if cut < 0:
+        raise ProtocolError("no MAC (;m=) in message")
+    body = text[:cut]
+    mac = text[cut + 3:]
+    items = body.split(";")
+    version = items[0]
+    fields = {}
+    for item in items[1:]:
+        eq = item.find("=")
+        if eq <= 0:
+            raise ProtocolError("field without key=value: " + item[:20])
+        key = item[:eq]
+        if key in fields:
+            raise ProtocolError("field repeated: " + key)
+        fields[key] = item[eq + 1:]
+    return version, fields, body, mac
+
+
+def looks_like_alert(text):
+    return isinstance(text, str) and text.strip().startswith(ALERT_VERSION + ";")
+
+
+def looks_like_ack(text):
+    return isinstance(text, str) and text.strip().startswith(ACK_VERSION + ";")
+
+
+def _int(fields, key, default=None, lo=None, hi=None):
+    raw = fields.get(key)
+    if raw is None:
+        if default is None:
+            raise ProtocolError("missing field " + key)
+        return default
+    if not raw or not (raw.isdigit() or (raw[0] == "-" and raw[1:].isdigit())):
+        raise ProtocolError("field %s is not a number" % key)
+    value = int(raw)
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ProtocolError("field %s out of range" % key)
+    return value
+
+
+def _float(raw, lo, hi, what):
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ProtocolError(what + " is not a number")
+    if not lo <= value <= hi:  # also refuses nan
+        raise ProtocolError(what + " out of range")
+    return value
+
+
+def _verify(key_for, device_id, body, mac):
+    key = key_for(device_id)
+    if key is None:
+        raise ProtocolError("unknown device " + device_id)
+    if len(mac) != MAC_HEX_DIGITS or not _equal(mac.lower(), mac_hex(key, body)):
+        raise ProtocolError("bad MAC for device " + device_id)
+
+
+def parse_alert(text, key_for):
+    """Parse and authenticate an alert. `key_for(device_id)` returns the key bytes or None if unknown."""
+    version, fields, body, mac = split_fields(text)
+    if version != ALERT_VERSION:
+        raise ProtocolError("not a Deme alert (version %s)" % version[:8])
+    device_id = fields.get("i", "")
+    _check_id(device_id)
+    _verify(key_for, device_id, body, mac)
+    event = fields.get("e")
+    if event not in EVENTS:
+        raise ProtocolError("unknown event")
+    category = fields.get("c", "GEN")
+    if category not in CATEGORIES:
+        raise ProtocolError("unknown category")
+    alert = {
+        "device_id": device_id,
+        "counter": _int(fields, "n", lo=0, hi=(1 << 32) - 1),
+        "event": event,
+        "category": category,
+        "device_time": _int(fields, "t", 0, lo=0),
+        "lat": None, "lon": None, "acc_m": None, "fix_age_s": None, "cell": None,
+        "battery": None,
+    }
+    pos = fields.get("p", "-")
+    if pos != "-":
+        comma = pos.find(",")
+        if comma < 0:
+            raise ProtocolError("position must be lat,lon")
+        alert["lat"] = _float(pos[:comma], -90, 90, "latitude")
+        alert["lon"] = _float(pos[comma + 1:], -180, 180, "longitude")
+        alert["acc_m"] = _int(fields, "r", 0, lo=0)
+        alert["fix_age_s"] = _int(fields, "f", 0, lo=0)
+    if "g" in fields:
+        alert["cell"] = _parse_cell(fields["g"])
+    if "b" in fields:
+        alert["battery"] = _int(fields, "b", lo=0, hi=100)
+    return alert
+
+
+def _parse_cell(raw):
+    bits = raw.split("-")
+    if len(bits) != 4:
+        raise ProtocolError("cell must be mcc-mnc-lac-cellid")
+    try:
+        return {"mcc": int(bits[0]), "mnc": int(bits[1]), "lac": int(bits[2], 16), "cell_id": int(bits[3], 16)}
+    except ValueError:
+        raise ProtocolError("cell fields are not numbers")
+
+
+def parse_ack(text, key_for):
+    version, fields, body, mac = split_fields(text)
+    if version != ACK_VERSION:
+        raise ProtocolError("not a Deme ack (version %s)" % version[:8])
+    device_id = fields.get("i", "")
+    _check_id(device_id)
+    _verify(key_for, device_id, body, mac)
+    status = fields.get("s")
+    if status not in STATUSES:
+        raise ProtocolError("unknown status")
+    return {
+        "device_id": device_id,
+        "hub_counter": _int(fields, "h", lo=0, hi=(1 << 32) - 1),
+        "counter": _int(fields, "n", lo=0, hi=(1 << 32) - 1),
+        "status": status,
+    }

@@ -1,0 +1,173 @@
+"""The hub's configuration (TOML): validated at start-up with an error that names what to fix."""
+import binascii
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import phonenumbers
+
+LANGUAGES = ("fr", "en", "bm")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the file, the key and what to change."""
+
+
+def normalise_number(raw, region, where):
+    """E.164 ("+22376000001") from what a person typed, or ConfigError naming where it came from."""
+    try:
+        parsed = phonenumbers.parse(str(raw), region)
+    except phonenumbers.NumberParseException as exc:
+        raise ConfigError(f"{where}: {raw!r} is not a phone number ({exc})") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ConfigError(f"{where}: {raw!r} is not a valid phone number for region {region}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    phone: str
+    lang: str = "fr"
+
+
+@dataclass(frozen=True)
+class Device:
+    id: str
+    key: bytes = field(repr=False)
+    phone: str
+    wearer: str
+    lang: str = "fr"
+    contacts: tuple = ()
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    hub_id: str
+    number: str
+    region: str
+    database: Path
+    retention_days: int
+    modem_port: str | None
+    modem_baudrate: int
+    modem_model: str | None
+    mqtt_host: str | None
+    mqtt_port: int
+    mqtt_username: str | None
+    mqtt_password: str | None
+    console_host: str
+    console_port: int
+    devices: dict
+    timeline_path: Path | None = None
+    outbox_max_attempts: int = 6
+    outbox_retry_s: float = 10.0
+
+    def key_for(self, device_id):
+        device = self.devices.get(device_id)
+        return device.key if device else None
+
+    def device_by_phone(self, phone):
+        for device in self.devices.values():
+            if device.phone == phone:
+                return device
+        return None
+
+
+def _get(table, key, kind, where, default=...):
+    if key not in table:
+        if default is ...:
+            raise ConfigError(f"{where}: missing key '{key}'")
+        return default
+    value = table[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{where}: '{key}' must be {getattr(kind, '__name__', kind)}, not {value!r}")
+    return value
+
+
+def _key(raw, where):
+    try:
+        key = binascii.unhexlify(raw)
+    except (binascii.Error, ValueError):
+        raise ConfigError(f"{where}: 'key' must be hexadecimal") from None
+    if len(key) < 16:
+        raise ConfigError(f"{where}: 'key' must be at least 16 bytes (32 hex digits); generate one with "
+                          "`python -c 'import secrets; print(secrets.token_hex(32))'`")
+    return key
+
+
+def _lang(raw, where):
+    if raw not in LANGUAGES:
+        raise ConfigError(f"{where}: 'lang' must be one of {', '.join(LANGUAGES)}, not {raw!r}")
+    return raw
+
+
+def parse_config(data, base_dir=Path(".")):
+    hub = data.get("hub")
+    if not isinstance(hub, dict):
+        raise ConfigError("missing [hub] table")
+    region = _get(hub, "region", str, "[hub]", "ML").upper()
+    number = normalise_number(_get(hub, "number", str, "[hub]"), region, "[hub] number")
+    modem = data.get("modem", {})
+    mqtt = data.get("mqtt", {})
+    console = data.get("console", {})
+    devices = {}
+    for index, entry in enumerate(data.get("devices", [])):
+        where = f"[[devices]] #{index + 1}"
+        device_id = _get(entry, "id", str, where)
+        if not device_id or len(device_id) > 16 or not all(c.isalnum() or c == "-" for c in device_id):
+            raise ConfigError(f"{where}: 'id' must be 1-16 letters, digits or '-'")
+        where = f"device {device_id}"
+        if device_id in devices:
+            raise ConfigError(f"{where}: id used twice")
+        contacts = []
+        for c_index, contact in enumerate(entry.get("contacts", [])):
+            c_where = f"{where} contact #{c_index + 1}"
+            contacts.append(Contact(
+                name=_get(contact, "name", str, c_where),
+                phone=normalise_number(_get(contact, "phone", str, c_where), region, c_where + " phone"),
+                lang=_lang(_get(contact, "lang", str, c_where, "fr"), c_where),
+            ))
+        devices[device_id] = Device(
+            id=device_id,
+            key=_key(_get(entry, "key", str, where), where),
+            phone=normalise_number(_get(entry, "phone", str, where), region, where + " phone"),
+            wearer=_get(entry, "wearer", str, where),
+            lang=_lang(_get(entry, "lang", str, where, "fr"), where),
+            contacts=tuple(contacts),
+        )
+    database = Path(_get(hub, "database", str, "[hub]", "deme.db"))
+    timeline = hub.get("timeline")
+    return HubConfig(
+        hub_id=_get(hub, "id", str, "[hub]"),
+        number=number,
+        region=region,
+        database=database if database.is_absolute() else base_dir / database,
+        retention_days=_get(hub, "retention_days", int, "[hub]", 30),
+        modem_port=_get(modem, "port", str, "[modem]", None),
+        modem_baudrate=_get(modem, "baudrate", int, "[modem]", 115200),
+        modem_model=_get(modem, "model", str, "[modem]", None),
+        mqtt_host=_get(mqtt, "host", str, "[mqtt]", None),
+        mqtt_port=_get(mqtt, "port", int, "[mqtt]", 1883),
+        mqtt_username=_get(mqtt, "username", str, "[mqtt]", None),
+        mqtt_password=_get(mqtt, "password", str, "[mqtt]", None),
+        console_host=_get(console, "host", str, "[console]", "127.0.0.1"),
+        console_port=_get(console, "port", int, "[console]", 8080),
+        devices=devices,
+        timeline_path=Path(timeline) if timeline else None,
+        outbox_max_attempts=_get(hub, "outbox_max_attempts", int, "[hub]", 6),
+        outbox_retry_s=float(_get(hub, "outbox_retry_s", (int, float), "[hub]", 10.0)),
+    )
+
+
+def load_config(path):
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    try:
+        return parse_config(data, base_dir=path.parent)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
