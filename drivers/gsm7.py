@@ -1,0 +1,119 @@
+"""GSM 7-bit default alphabet with its extension table (3GPP TS 23.038 §6.2.1) and septet packing (§6.1.2.1).
+
+Pure functions over ints and bytes, shared by MicroPython and CPython. Errors are the caller's business: `encode`
+returns None for text outside the alphabet, and `unpack` trusts the caller to have checked the length.
+"""
+
+ESCAPE = 0x1B
+CR = 0x0D
+
+# Index = septet value. 0x1B is the escape to the extension table, never a character of its own.
+BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+
+# Extension table (after ESC): form feed, ^ { } \ [ ~ ] | and the euro sign.
+EXTENSION = {
+    0x0A: "\x0c", 0x14: "^", 0x28: "{", 0x29: "}", 0x2F: "\\",
+    0x3C: "[", 0x3D: "~", 0x3E: "]", 0x40: "|", 0x65: "€",
+}
+
+# A list, not the str: indexing a non-ASCII str is O(n) on MicroPython (UTF-8 inside).
+_DECODE = list(BASIC)
+# char -> septet, or 0x100 | code for an extension character (two septets: ESC, code).
+_ENCODE = {}
+for _i in range(128):
+    if _i != ESCAPE:
+        _ENCODE[_DECODE[_i]] = _i
+for _code in EXTENSION:
+    _ENCODE[EXTENSION[_code]] = 0x100 | _code
+
+
+def char_septets(ch):
+    """Septets one character takes (1, or 2 for the extension table), 0 when it is not in the alphabet."""
+    code = _ENCODE.get(ch)
+    if code is None:
+        return 0
+    return 2 if code > 0xFF else 1
+
+
+def encode(text):
+    """Text -> bytearray of septet values (escapes included), or None when a character is outside GSM-7."""
+    out = bytearray()
+    get = _ENCODE.get
+    for ch in text:
+        code = get(ch)
+        if code is None:
+            return None
+        if code > 0xFF:
+            out.append(ESCAPE)
+            out.append(code & 0x7F)
+        else:
+            out.append(code)
+    return out
+
+
+def decode(septets):
+    """Septet values -> text. An unknown extension code shows its basic character and an escape with nothing
+    after it (or ESC ESC, reserved) a space, as TS 23.038 asks of a receiving entity."""
+    out = []
+    escaped = False
+    for s in septets:
+        s &= 0x7F
+        if escaped:
+            escaped = False
+            ch = EXTENSION.get(s)
+            if ch is None:
+                ch = " " if s == ESCAPE else _DECODE[s]
+            out.append(ch)
+        elif s == ESCAPE:
+            escaped = True
+        else:
+            out.append(_DECODE[s])
+    if escaped:
+        out.append(" ")
+    return "".join(out)
+
+
+def pack(septets, fill_bits=0):
+    """Pack septets LSB first into octets, after `fill_bits` zero bits (the padding that aligns text after a
+    user data header). When 7 bits are left spare in the last octet they hold <CR>, not zeros, so that nothing
+    reading octets alone sees a trailing '@' (TS 23.038 §6.1.2.3.1)."""
+    out = bytearray()
+    acc = 0
+    nbits = fill_bits
+    for s in septets:
+        acc |= (s & 0x7F) << nbits
+        nbits += 7
+        while nbits >= 8:
+            out.append(acc & 0xFF)
+            acc >>= 8
+            nbits -= 8
+    if nbits == 1:
+        out.append((acc | (CR << 1)) & 0xFF)
+    elif nbits:
+        out.append(acc & 0xFF)
+    return out
+
+
+def packed_length(count, fill_bits=0):
+    """Octets that `count` septets take after `fill_bits` padding bits."""
+    return (fill_bits + 7 * count + 7) // 8
+
+
+def unpack(data, offset, fill_bits, count):
+    """`count` septets from `data[offset:]`, skipping `fill_bits` first. The caller checks the length
+    (`packed_length`)."""
+    out = bytearray(count)
+    bit = offset * 8 + fill_bits
+    last = len(data) - 1
+    for i in range(count):
+        index = bit >> 3
+        shift = bit & 7
+        value = data[index] >> shift
+        if shift > 1 and index < last:
+            value |= data[index + 1] << (8 - shift)
+        out[i] = value & 0x7F
+        bit += 7
+    return out
