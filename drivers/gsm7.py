@@ -76,10 +76,11 @@ def decode(septets):
     return "".join(out)
 
 
-def pack(septets, fill_bits=0):
+def pack(septets, fill_bits=0, cr_pad=True):
     """Pack septets LSB first into octets, after `fill_bits` zero bits (the padding that aligns text after a
-    user data header). When 7 bits are left spare in the last octet they hold <CR>, not zeros, so that nothing
-    reading octets alone sees a trailing '@' (TS 23.038 §6.1.2.3.1)."""
+    user data header). When 7 bits are left spare in the last octet they hold <CR> (unless cr_pad is False), not
+    zeros, so that a reader going by octets alone does not see a trailing '@' (TS 23.038 §6.1.2.3.1). An SMS
+    reader goes by TP-UDL and ignores the spare bits either way."""
     out = bytearray()
     acc = 0
     nbits = fill_bits
@@ -90,7 +91,7 @@ def pack(septets, fill_bits=0):
             out.append(acc & 0xFF)
             acc >>= 8
             nbits -= 8
-    if nbits == 1:
+    if nbits == 1 and cr_pad:
         out.append((acc | (CR << 1)) & 0xFF)
     elif nbits:
         out.append(acc & 0xFF)
@@ -117,3 +118,13 @@ def unpack(data, offset, fill_bits, count):
         out[i] = value & 0x7F
         bit += 7
     return out
+
+
+def unpack_all(data):
+    """Every septet in `data` when no count is known (an address, a USSD-style string): when the octets hold a
+    whole number of septets, a last septet of <CR> or zeros is the padding of 7 spare bits, not a character."""
+    count = len(data) * 8 // 7
+    septets = unpack(data, 0, 0, count)
+    if count and (len(data) * 8) % 7 == 0 and septets[-1] in (0, CR):
+        septets = septets[:-1]
+    return septets

@@ -36,6 +36,8 @@ _UDHI = 0x40
 
 IEI_CONCAT8 = 0x00
 IEI_CONCAT16 = 0x08
+IEI_PORTS8 = 0x04
+IEI_PORTS16 = 0x05
 
 
 def _hex(data):
@@ -222,13 +224,21 @@ def _is_high_surrogate(unit):
 
 def _split_text(text, force_ucs2, concat_ref):
     """-> (alphabet, chunks of septets or UCS-2 units, UDH length per part or 0)."""
+    udh_len = 7 if concat_ref is not None and concat_ref > 255 else 6
+    if isinstance(text, (bytes, bytearray)):
+        if len(text) <= _UD_OCTETS:
+            return DATA8, [bytes(text)], 0
+        step = _UD_OCTETS - udh_len
+        chunks = [bytes(text[i:i + step]) for i in range(0, len(text), step)]
+        if len(chunks) > _MAX_PARTS:
+            raise PDUError("data too long: %d parts needed, at most %d" % (len(chunks), _MAX_PARTS))
+        return DATA8, chunks, udh_len
     if not isinstance(text, str):
-        raise PDUError("text must be a string, not %r" % (text,))
+        raise PDUError("text must be a string (or bytes for 8-bit data), not %r" % (text,))
     sept = None if force_ucs2 else gsm7.encode(text)
     if sept is not None:
         if len(sept) <= _SINGLE_GSM7:
             return GSM7, [sept], 0
-        udh_len = 7 if concat_ref is not None and concat_ref > 255 else 6
         limit = (_UD_OCTETS - udh_len) * 8 // 7
         chunks = _cut(sept, limit, _is_escape)
         alphabet = GSM7
@@ -236,7 +246,6 @@ def _split_text(text, force_ucs2, concat_ref):
         units = _ucs2_units(text)
         if len(units) <= _SINGLE_UCS2:
             return UCS2, [units], 0
-        udh_len = 7 if concat_ref is not None and concat_ref > 255 else 6
         chunks = _cut(units, (_UD_OCTETS - udh_len) // 2, _is_high_surrogate)
         alphabet = UCS2
     if len(chunks) > _MAX_PARTS:
@@ -248,11 +257,19 @@ def _default_concat_ref(text, reference):
     # Deterministic (pure function), spread over 1..255 so that two long messages rarely share one.
     h = reference & 0xFF
     for ch in text:
-        h = (h * 31 + ord(ch)) & 0xFFFF
+        h = (h * 31 + (ch if isinstance(ch, int) else ord(ch))) & 0xFFFF
     return h % 255 + 1
 
 
-def _user_data(text, force_ucs2, concat_ref, reference):
+def _dcs_for(alphabet, message_class):
+    if message_class is None:
+        return _DCS[alphabet]
+    if message_class not in (0, 1, 2, 3):
+        raise PDUError("message_class must be 0 (flash), 1, 2 or 3, not %r" % (message_class,))
+    return 0x10 | _DCS[alphabet] | message_class
+
+
+def _user_data(text, force_ucs2, concat_ref, reference, message_class=None):
     """-> (dcs, [(udhi, udl, ud bytes)]) for every part."""
     if concat_ref is not None and (not isinstance(concat_ref, int) or not 0 <= concat_ref <= 0xFFFF):
         raise PDUError("concat_ref must be an integer 0..65535, not %r" % (concat_ref,))
@@ -274,6 +291,9 @@ def _user_data(text, force_ucs2, concat_ref, reference):
             fill = header_septets * 7 - len(udh) * 8
             ud = udh + gsm7.pack(chunk, fill)
             udl = header_septets + len(chunk)
+        elif alphabet == DATA8:
+            ud = udh + chunk
+            udl = len(ud)
         else:
             body = bytearray()
             for unit in chunk:
@@ -282,27 +302,39 @@ def _user_data(text, force_ucs2, concat_ref, reference):
             ud = udh + body
             udl = len(ud)
         parts.append((bool(udh), udl, ud))
-    return _DCS[alphabet], parts
+    return _dcs_for(alphabet, message_class), parts
 
 
 def encode_submit(number, text, status_report=False, reference=0, concat_ref=None, validity_minutes=None,
-                  smsc=None, force_ucs2=False):
-    """SMS-SUBMIT PDUs for AT+CMGS: a list of (pdu_hex, tpdu_length), one per part."""
+                  smsc=None, force_ucs2=False, reject_duplicates=False, validity_until=None, message_class=None):
+    """SMS-SUBMIT PDUs for AT+CMGS: a list of (pdu_hex, tpdu_length), one per part.
+
+    `text` as bytes is sent as 8-bit data. Validity is relative (`validity_minutes`) or absolute
+    (`validity_until`, a timestamp tuple like encode_deliver's). Every part carries the same TP-MR: the modem
+    assigns its own on AT+CMGS anyway."""
     address = _encode_address(number, "number")
     smsc_field = _encode_smsc(smsc)
     if not isinstance(reference, int) or not 0 <= reference <= 255:
         raise PDUError("reference (TP-MR) must be an integer 0..255, not %r" % (reference,))
-    vp = None if validity_minutes is None else validity_to_relative(validity_minutes)
-    dcs, parts = _user_data(text, force_ucs2, concat_ref, reference)
+    if validity_minutes is not None and validity_until is not None:
+        raise PDUError("give validity_minutes or validity_until, not both")
+    vp = b""
+    vpf = 0
+    if validity_minutes is not None:
+        vp = bytes([validity_to_relative(validity_minutes)])
+        vpf = 0x10
+    elif validity_until is not None:
+        vp = _encode_timestamp(validity_until, "validity_until")
+        vpf = 0x18
+    dcs, parts = _user_data(text, force_ucs2, concat_ref, reference, message_class)
     out = []
-    for i in range(len(parts)):
-        udhi, udl, ud = parts[i]
-        first = _MTI_SUBMIT | (0x10 if vp is not None else 0) | (0x20 if status_report else 0) | (_UDHI if udhi else 0)
-        tpdu = bytearray([first, (reference + i) & 0xFF])
+    for udhi, udl, ud in parts:
+        first = (_MTI_SUBMIT | vpf | (0x04 if reject_duplicates else 0) | (0x20 if status_report else 0)
+                 | (_UDHI if udhi else 0))
+        tpdu = bytearray([first, reference])
         tpdu += address
         tpdu += bytes([0x00, dcs])
-        if vp is not None:
-            tpdu.append(vp)
+        tpdu += vp
         tpdu.append(udl)
         tpdu += ud
         out.append((_hex(smsc_field + tpdu), len(tpdu)))
@@ -361,6 +393,11 @@ class _Reader:
         self.pos += 1
         return value
 
+    def rest(self):
+        value = self.data[self.pos:]
+        self.pos = len(self.data)
+        return value
+
     def take(self, n, what):
         left = len(self.data) - self.pos
         if n > left:
@@ -370,7 +407,7 @@ class _Reader:
         return value
 
 
-def _unhex(pdu_hex):
+def _unhex(pdu_hex, strict=True):
     if isinstance(pdu_hex, (bytes, bytearray)):
         try:
             pdu_hex = bytes(pdu_hex).decode()
@@ -385,7 +422,9 @@ def _unhex(pdu_hex):
         if ch not in _HEX_DIGITS:
             raise PDUError("PDU contains %r, which is not a hex digit" % ch)
     if len(text) % 2:
-        raise PDUError("PDU has an odd number of hex digits (%d)" % len(text))
+        if strict:
+            raise PDUError("PDU has an odd number of hex digits (%d)" % len(text))
+        text = text[:-1]
     return binascii.unhexlify(text)
 
 
@@ -411,8 +450,12 @@ def _read_address(r, what):
     toa = r.byte(what + " type")
     raw = r.take((length + 1) // 2, what)
     if (toa & 0x70) == 0x50:
-        # Alphanumeric: GSM-7 packed; the length counts the semi-octets the septets use.
-        return gsm7.decode(gsm7.unpack(raw, 0, 0, length * 4 // 7))
+        # Alphanumeric: GSM-7 packed; the length counts the semi-octets the septets use (some senders count
+        # whole octets: then 7 spare bits may hold padding, dropped like unpack_all does).
+        septets = gsm7.unpack(raw, 0, 0, length * 4 // 7)
+        if septets and (length * 4) % 7 == 0 and septets[-1] in (0, gsm7.CR):
+            septets = septets[:-1]
+        return gsm7.decode(septets)
     return _with_ton(_bcd_digits(raw, length), toa)
 
 
@@ -462,7 +505,7 @@ def _alphabet(dcs):
 
 
 def _parse_udh(ud):
-    """-> (header octets incl. UDHL, [(iei, hex)], concat dict or None)."""
+    """-> (header octets incl. UDHL, [(iei, hex)], concat dict or None, ports dict or None)."""
     if not ud:
         raise PDUError("TP-UDHI is set but there is no user data")
     udhl = ud[0]
@@ -471,6 +514,7 @@ def _parse_udh(ud):
         raise PDUError("user data header of %d octets is longer than the user data (%d)" % (udhl, len(ud) - 1))
     elements = []
     concat = None
+    ports = None
     i = 1
     while i < end:
         if i + 2 > end:
@@ -483,6 +527,10 @@ def _parse_udh(ud):
         data = ud[i:i + size]
         i += size
         elements.append((iei, _hex(data)))
+        if iei == IEI_PORTS8 and size == 2:
+            ports = {"dest": data[0], "src": data[1]}
+        elif iei == IEI_PORTS16 and size == 4:
+            ports = {"dest": (data[0] << 8) | data[1], "src": (data[2] << 8) | data[3]}
         if iei == IEI_CONCAT8 and size == 3:
             ref, total, part = data[0], data[1], data[2]
         elif iei == IEI_CONCAT16 and size == 4:
@@ -492,7 +540,7 @@ def _parse_udh(ud):
         # TS 23.040 §9.2.3.24.1: an element with a zero count or a part beyond it is ignored.
         if total and 1 <= part <= total:
             concat = {"ref": ref, "part": part, "total": total}
-    return end, elements, concat
+    return end, elements, concat, ports
 
 
 def _ucs2_text(body):
@@ -514,21 +562,25 @@ def _ucs2_text(body):
     return "".join(out)
 
 
-def _read_user_data(r, first, alphabet, result):
+def _read_user_data(r, first, alphabet, result, strict):
     udl = r.byte("TP-UDL")
-    if alphabet == GSM7:
-        ud = r.take(gsm7.packed_length(udl), "user data (TP-UDL %d septets)" % udl)
+    need = gsm7.packed_length(udl) if alphabet == GSM7 else udl
+    if strict or len(r.data) - r.pos >= need:
+        unit = "septets" if alphabet == GSM7 else "octets"
+        ud = r.take(need, "user data (TP-UDL %d %s)" % (udl, unit))
     else:
-        ud = r.take(udl, "user data (TP-UDL %d octets)" % udl)
+        ud = r.rest()  # lenient: decode the user data that is there, and say so
+        result["truncated"] = True
     header = 0
     if first & _UDHI:
-        header, result["udh"], result["concat"] = _parse_udh(ud)
+        header, result["udh"], result["concat"], result["ports"] = _parse_udh(ud)
     if alphabet == GSM7:
         header_septets = (header * 8 + 6) // 7
         if header_septets > udl:
             raise PDUError("user data header (%d septets) is longer than TP-UDL (%d)" % (header_septets, udl))
         fill = header_septets * 7 - header * 8
-        result["text"] = gsm7.decode(gsm7.unpack(ud, header, fill, udl - header_septets))
+        count = min(udl - header_septets, (len(ud) * 8 - header_septets * 7) // 7)
+        result["text"] = gsm7.decode(gsm7.unpack(ud, header, fill, count))
     elif alphabet == UCS2:
         result["text"] = _ucs2_text(ud[header:])
     else:
@@ -540,12 +592,12 @@ def _new_result(kind, smsc):
     return {
         "type": kind, "number": None, "smsc": smsc, "text": "", "encoding": GSM7, "timestamp": None,
         "concat": None, "reference": None, "status": None, "status_report": False, "udh": [],
-        "pid": 0, "dcs": 0,
+        "pid": 0, "dcs": 0, "ports": None, "truncated": False,
     }
 
 
-def _decode(pdu_hex, has_smsc):
-    r = _Reader(_unhex(pdu_hex))
+def _decode(pdu_hex, has_smsc, strict=True):
+    r = _Reader(_unhex(pdu_hex, strict))
     smsc = _read_smsc(r) if has_smsc else None
     first = r.byte("first octet")
     mti = first & 0x03
@@ -556,7 +608,7 @@ def _decode(pdu_hex, has_smsc):
         result["pid"] = r.byte("TP-PID")
         result["dcs"] = r.byte("TP-DCS")
         result["timestamp"] = _read_timestamp(r, "service centre time stamp")
-        _read_user_data(r, first, _alphabet(result["dcs"]), result)
+        _read_user_data(r, first, _alphabet(result["dcs"]), result, strict)
     elif mti == _MTI_SUBMIT:
         result = _new_result("submit", smsc)
         result["status_report"] = bool(first & 0x20)
@@ -567,9 +619,11 @@ def _decode(pdu_hex, has_smsc):
         vpf = (first >> 3) & 0x03
         if vpf == 2:
             result["validity_minutes"] = relative_to_minutes(r.byte("TP-VP"))
+        elif vpf == 3:
+            result["validity_until"] = _read_timestamp(r, "TP-VP")
         elif vpf:
-            r.take(7, "TP-VP")
-        _read_user_data(r, first, _alphabet(result["dcs"]), result)
+            r.take(7, "TP-VP")  # enhanced format (TS 23.040 §9.2.3.12.3): skipped
+        _read_user_data(r, first, _alphabet(result["dcs"]), result, strict)
     elif mti == _MTI_STATUS:
         result = _new_result("status-report", smsc)
         result["status_report"] = bool(first & 0x20)
@@ -586,17 +640,20 @@ def _decode(pdu_hex, has_smsc):
             if pi & 0x02:
                 result["dcs"] = r.byte("TP-DCS")
             if pi & 0x04:
-                _read_user_data(r, first, _alphabet(result["dcs"]), result)
+                _read_user_data(r, first, _alphabet(result["dcs"]), result, strict)
     else:
         raise PDUError("TP-MTI 3 (first octet %02X) is reserved: not an SMS PDU" % first)
     return result
 
 
-def decode(pdu_hex, has_smsc=True):
+def decode(pdu_hex, has_smsc=True, strict=True):
     """Decode an SMS-DELIVER, SMS-SUBMIT or SMS-STATUS-REPORT PDU given as hex (with the SMSC field unless
-    has_smsc is False). Returns a dict (see the module's README in the report); PDUError for bad input."""
+    has_smsc is False). Returns a dict; PDUError for bad input.
+
+    strict=False is for what a modem actually handed over: an odd last hex digit is dropped and user data
+    shorter than TP-UDL is decoded as far as it goes, with "truncated": True, rather than refused."""
     try:
-        return _decode(pdu_hex, has_smsc)
+        return _decode(pdu_hex, has_smsc, strict)
     except PDUError:
         raise
     except Exception as exc:  # a decoder bug must still surface as the one documented error type

@@ -347,3 +347,68 @@ def test_bad_timestamp_raises():
     _raises(pdu.encode_deliver, MALI, "x", (2026, 1, 1))
     # month semi-octets 'A1' are not decimal
     _raises(pdu.decode, "00040B912273103254F60000" "62A13201510040" "00")
+
+
+def test_same_reference_on_every_part():
+    parts = pdu.encode_submit(MALI, "m" * 400, reference=77, concat_ref=3)
+    assert [pdu.decode(p)["reference"] for p, _n in parts] == [77, 77, 77]
+
+
+def test_bytes_are_sent_as_8bit_data():
+    data = bytes(range(256)) + bytes(100)
+    parts = pdu.encode_submit(MALI, data, concat_ref=0x55)
+    assert len(parts) == 3  # 134 octets a part after the 6-octet header
+    r = pdu.Reassembler()
+    message = None
+    for pdu_hex, _n in parts:
+        decoded = pdu.decode(pdu_hex)
+        assert decoded["encoding"] == "8bit" and decoded["dcs"] == 0x04
+        message = r.add(decoded, 0)
+    assert message["text"] == pdu._hex(data)
+
+
+def test_message_class_reject_duplicates_and_absolute_validity():
+    pdu_hex, _n = pdu.encode_submit(MALI, "flash", message_class=0, reject_duplicates=True,
+                                    validity_until=(2026, 11, 24, 10, 0, 0, 4))[0]
+    decoded = pdu.decode(pdu_hex)
+    assert decoded["dcs"] == 0x10
+    assert decoded["text"] == "flash"
+    assert decoded["validity_until"] == "2026-11-24T10:00:00+01:00"
+    assert int(pdu_hex[2:4], 16) == 0x01 | 0x04 | 0x18
+    _raises(pdu.encode_submit, MALI, "x", message_class=4)
+    _raises(pdu.encode_submit, MALI, "x", validity_minutes=60, validity_until=(2026, 1, 1, 0, 0, 0, 0))
+
+
+def test_lenient_decode_of_truncated_user_data():
+    good = pdu.encode_submit(MALI, "Help me please")[0][0]
+    _raises(pdu.decode, good[:-4])
+    decoded = pdu.decode(good[:-4], strict=False)
+    assert decoded["truncated"] is True
+    assert decoded["text"] == "Help me plea"  # 11 octets hold 12 septets
+    assert pdu.decode(good + "0", strict=False)["text"] == "Help me please"
+    _raises(pdu.decode, good + "0")
+    assert pdu.decode(good)["truncated"] is False
+
+
+def test_port_addressing_elements():
+    # UDH 06 | 05 04 0B84 23F0 (16-bit ports 2948 <- 9200); 8-bit data "AB"
+    decoded = pdu.decode("0041000B912273103254F6000409" "0605040B8423F0" "4142")
+    assert decoded["ports"] == {"dest": 2948, "src": 9200}
+    assert decoded["text"] == "4142"
+    decoded = pdu.decode("0041000B912273103254F6000406" "040402" "6432" "41")
+    assert decoded["ports"] == {"dest": 100, "src": 50}
+
+
+def test_unpack_all_drops_padding_septet():
+    seven = gsm7.pack(gsm7.encode("1234567"))
+    assert gsm7.decode(gsm7.unpack_all(seven)) == "1234567"
+    zero_padded = gsm7.pack(gsm7.encode("1234567"), cr_pad=False)
+    assert gsm7.decode(gsm7.unpack_all(zero_padded)) == "1234567"
+    assert gsm7.decode(gsm7.unpack_all(gsm7.pack(gsm7.encode("12345678")))) == "12345678"
+
+
+def test_alphanumeric_sender_counted_in_whole_octets():
+    # "Deme123" (7 septets, 49 bits) with a length of 14 semi-octets instead of 13: no '@' appended.
+    packed = pdu._hex(gsm7.pack(gsm7.encode("Deme123"), cr_pad=False))
+    decoded = pdu.decode("00040ED0" + packed + "0000" "62113201510040" "00")
+    assert decoded["number"] == "Deme123"
