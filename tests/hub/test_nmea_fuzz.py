@@ -1,0 +1,90 @@
+"""Property tests: whatever bytes arrive, parse_sentence returns a value or raises NMEAError (nothing else),
+NMEAParser.feed and GPS.feed never raise, and how the stream is cut into reads never changes what is decoded."""
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from drivers.gps import GPS
+from drivers.nmea import NMEAError, NMEAParser, checksum, parse_sentence
+from hub.sim.gps import NMEAFeeder
+from tests.hub.test_nmea_pynmea2 import OWN
+
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SIM_LINES = [line for r in ("ublox", "l76k", "gp") for i in (0, 6)
+             for line in NMEAFeeder(receiver=r, seed=3, fix_after_s=3).sentences_for_second(i)]
+SEEDS = SIM_LINES + OWN
+ALPHABET = b"$*,.-+0123456789ABCDEFGNPSWVTMKQZ\r\n \x00\xff"
+
+
+def _parse_total(line, **kw):
+    try:
+        parse_sentence(line, **kw)
+    except NMEAError:
+        pass
+
+
+@SETTINGS
+@given(st.binary(max_size=200), st.booleans())
+def test_parse_sentence_random_bytes(data, require):
+    _parse_total(data, require_checksum=require)
+    _parse_total(b"$GPGGA," + data)
+    _parse_total(b"$GNRMC," + data)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(list(ALPHABET)), max_size=120))
+def test_parse_sentence_nmea_alphabet(chars):
+    _parse_total(bytes(chars))
+    _parse_total(b"$GPGSV," + bytes(chars))
+
+
+def _resign(line):
+    """Recompute the checksum so the mutation reaches the field decoders instead of failing the checksum."""
+    body = line.strip().lstrip(b"$").split(b"*")[0]
+    return b"$" + body + b"*" + (b"%02X" % checksum(body))
+
+
+@SETTINGS
+@given(st.sampled_from(SEEDS), st.lists(st.tuples(st.integers(0, 200), st.integers(0, 3), st.integers(0, 255)),
+                                        min_size=1, max_size=4), st.booleans())
+def test_mutated_sentences(line, edits, resign):
+    b = bytearray(line)
+    for pos, op, val in edits:
+        pos = pos % (len(b) + 1)
+        if op == 0 and pos < len(b):
+            b[pos] = val
+        elif op == 1:
+            b[pos:pos] = bytes((val,))
+        elif op == 2 and pos < len(b):
+            del b[pos]
+        elif op == 3:
+            b[pos:pos] = b","
+    mutated = bytes(b)
+    _parse_total(mutated)
+    if resign and mutated.count(b"*") <= 1:
+        _parse_total(_resign(mutated))
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.binary(max_size=60), st.sampled_from(SEEDS)), max_size=30),
+       st.integers(1, 97))
+def test_feed_never_raises_and_chunking_is_invisible(pieces, chunk):
+    stream = b"".join(pieces)
+    whole = NMEAParser()
+    expected = whole.feed(stream)
+    parts = NMEAParser()
+    got = []
+    for i in range(0, len(stream), chunk):
+        got.extend(parts.feed(stream[i:i + chunk]))
+    assert got == expected
+    assert parts.errors == whole.errors
+    gps = GPS()
+    for i in range(0, len(stream), chunk):
+        gps.feed(stream[i:i + chunk], i)
+    gps.fix(len(stream))
+    gps.last_fix(len(stream))
+    gps.status(len(stream))
+
+
+def test_every_seed_sentence_decodes():
+    for line in SEEDS:
+        assert parse_sentence(line) is not None, line
