@@ -10,6 +10,7 @@ import sys
 # name -> module defining register(subparsers). Keep sorted.
 COMMANDS = {
     "hub": "hub.commands.hub_cmd",
+    "pdu": "hub.commands.pdu_cmd",
     "sim": "hub.commands.sim_cmd",
 }
 
