@@ -16,6 +16,7 @@ string fields of bounded length, and POSTs must say Content-Type: application/js
 import json
 import logging
 import queue
+import socket
 import threading
 import time
 from http import HTTPStatus
@@ -161,7 +162,15 @@ class ConsoleServer:
             feeds = list(self._feeds)
         for feed in feeds:
             feed.close()
-        self._httpd.shutdown()
+        # shutdown() waits for the serve loop's next poll (0.5 s); a connection of our own wakes it at once.
+        stopper = threading.Thread(target=self._httpd.shutdown, name="console-stop")
+        stopper.start()
+        try:
+            socket.create_connection(("127.0.0.1" if self.host in ("", "0.0.0.0") else self.host, self.port),
+                                     timeout=1).close()
+        except OSError:
+            pass
+        stopper.join()
         self._httpd.server_close()
         self._thread.join(timeout=5)
         self._httpd = None
