@@ -1,0 +1,43 @@
+"""`deme power`: current per state and battery life of a reference build (hardware/<build>/power.json)."""
+import json
+
+from hub import power
+from hub.hardware_data import BUILDS, HardwareDataError
+
+
+def register(subparsers):
+    p = subparsers.add_parser("power", help="power budget and battery life of a reference build")
+    p.add_argument("--build", default="a", help=f"reference build: {', '.join(BUILDS)} (default a)")
+    p.add_argument("--heartbeat-min", type=float, default=60.0, help="minutes between heartbeat SMS (default 60)")
+    p.add_argument("--gps", default="on-alert", help="on-alert (default) or always")
+    p.add_argument("--battery-mah", type=float, default=1000.0, help="battery capacity in mAh (default 1000)")
+    p.add_argument("--modem", default=None, help="modem model (default: the build's first, e.g. A7670E)")
+    p.add_argument("--modem-mode", default="drx",
+                   help="drx: registered and sleeping between pagings (default); gated: powered down between "
+                        "heartbeats")
+    p.add_argument("--alerts-per-day", type=float, default=0.0, help="alerts sent per day (default 0)")
+    p.add_argument("--json", action="store_true", help="print the budget as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    from hub.cli import UsageError
+
+    if args.build not in BUILDS:
+        raise UsageError(f"--build must be one of {', '.join(BUILDS)}, got {args.build!r}")
+    config = power.PowerConfig(
+        build=args.build, heartbeat_min=args.heartbeat_min, gps=args.gps, battery_mah=args.battery_mah,
+        modem=args.modem, modem_mode=args.modem_mode, alerts_per_day=args.alerts_per_day,
+    )
+    try:
+        data = power.load_power_data(args.build)
+        budget = power.compute(config, data)
+    except (ValueError, HardwareDataError) as exc:
+        raise UsageError(str(exc)) from exc
+    if args.json:
+        out = budget.as_dict()
+        out["advice"] = power.advice(budget, data)
+        print(json.dumps(out, indent=2))
+    else:
+        print(power.format_budget(budget, data))
+    return 0

@@ -1,0 +1,198 @@
+"""Battery life of a reference build, from the datasheet figures in hardware/<build>/power.json.
+
+The wearable spends almost all its life in one standby state; heartbeats, IMU wake-ups and alerts are short
+segments each hour. The average current is the time-weighted sum of the state currents, and the battery life is the
+usable charge divided by it. Every figure carries its source so a city can check (and replace) it.
+"""
+import json
+from dataclasses import dataclass, field
+
+from hub.hardware_data import HardwareDataError, build_dir
+
+GOAL_DAYS = 14
+GPS_MODES = ("on-alert", "always")
+MODEM_MODES = ("drx", "gated")
+STATES = ("sleep", "modem_idle", "imu_wake", "awake", "gps_acquire", "modem_register", "sms_transmit")
+STATE_DESCRIPTIONS = {
+    "sleep": "MCU asleep, modem powered down, GPS backup only",
+    "modem_idle": "MCU asleep, modem registered and sleeping between DRX paging",
+    "imu_wake": "MCU awake running the shake/fall detector after an IMU interrupt",
+    "awake": "MCU and modem awake (heartbeat or alert bookkeeping)",
+    "gps_acquire": "GPS acquiring a fix for an alert, modem awake",
+    "modem_register": "modem booting and registering after being powered down",
+    "sms_transmit": "modem sending an SMS (2 A GSM bursts averaged)",
+}
+
+
+@dataclass(frozen=True)
+class PowerConfig:
+    build: str = "a"
+    heartbeat_min: float = 60.0
+    gps: str = "on-alert"
+    battery_mah: float = 1000.0
+    modem: str | None = None
+    modem_mode: str = "drx"
+    alerts_per_day: float = 0.0
+
+
+@dataclass
+class Budget:
+    config: PowerConfig
+    modem: str
+    states_ma: dict
+    seconds_per_hour: dict
+    average_ma: float
+    usable_mah: float
+    hours: float
+    sources: dict = field(default_factory=dict)
+
+    @property
+    def days(self):
+        return self.hours / 24
+
+    @property
+    def meets_goal(self):
+        return self.days >= GOAL_DAYS
+
+    def as_dict(self):
+        return {
+            "build": self.config.build,
+            "modem": self.modem,
+            "modem_mode": self.config.modem_mode,
+            "gps": self.config.gps,
+            "heartbeat_min": self.config.heartbeat_min,
+            "alerts_per_day": self.config.alerts_per_day,
+            "battery_mah": self.config.battery_mah,
+            "usable_mah": round(self.usable_mah, 1),
+            "states_ma": {k: round(v, 3) for k, v in self.states_ma.items()},
+            "seconds_per_hour": {k: round(v, 2) for k, v in self.seconds_per_hour.items()},
+            "average_ma": round(self.average_ma, 3),
+            "hours": round(self.hours, 1),
+            "days": round(self.days, 1),
+            "goal_days": GOAL_DAYS,
+            "meets_goal": self.meets_goal,
+            "sources": self.sources,
+        }
+
+
+def load_power_data(build):
+    path = build_dir(build) / "power.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise HardwareDataError(f"{path}: {exc}") from exc
+    for name, figure in [*data["figures"].items(), *((f"{m}.{k}", v) for m, d in data["modems"].items()
+                                                     for k, v in d.items())]:
+        if not isinstance(figure.get("ma"), (int, float)) or figure["ma"] < 0 or not figure.get("source"):
+            raise HardwareDataError(f"{path}: figure {name} needs a non-negative 'ma' and its 'source'")
+    return data
+
+
+def state_currents(data, modem, gps_always=False):
+    """Current (mA) in each state for one modem model; with gps_always the receiver never leaves tracking."""
+    f = {k: v["ma"] for k, v in data["figures"].items()}
+    m = {k: v["ma"] for k, v in data["modems"][modem].items()}
+    gps_idle = f["gps_tracking"] if gps_always else f["gps_backup"]
+    base_sleep = f["mcu_sleep"] + f["imu_lowpower"] + gps_idle + f["quiescent"]
+    base_awake = f["mcu_active"] + f["imu_lowpower"] + gps_idle + f["quiescent"]
+    return {
+        "sleep": base_sleep + m["off"],
+        "modem_idle": base_sleep + m["sleep_drx"],
+        "imu_wake": f["mcu_active"] + f["imu_active"] + gps_idle + f["quiescent"] + m["sleep_drx"],
+        "awake": base_awake + m["idle"],
+        "gps_acquire": f["mcu_active"] + f["imu_lowpower"] + f["gps_acquire"] + f["quiescent"] + m["idle"],
+        "modem_register": base_awake + m["register"],
+        "sms_transmit": base_awake + m["sms"],
+    }
+
+
+def compute(config, data=None):
+    """The Budget of one configuration; raises ValueError naming the option that makes no sense."""
+    if config.heartbeat_min <= 0:
+        raise ValueError("--heartbeat-min must be more than 0")
+    if config.battery_mah <= 0:
+        raise ValueError("--battery-mah must be more than 0")
+    if config.alerts_per_day < 0:
+        raise ValueError("--alerts-per-day cannot be negative")
+    if config.gps not in GPS_MODES:
+        raise ValueError(f"--gps must be one of {', '.join(GPS_MODES)}")
+    if config.modem_mode not in MODEM_MODES:
+        raise ValueError(f"--modem-mode must be one of {', '.join(MODEM_MODES)}")
+    data = data or load_power_data(config.build)
+    modem = config.modem or next(iter(data["modems"]))
+    if modem not in data["modems"]:
+        raise ValueError(f"build {config.build} has no figures for modem {modem!r} "
+                         f"(have: {', '.join(data['modems'])})")
+    states = state_currents(data, modem, gps_always=config.gps == "always")
+    modem_fig = data["modems"][modem]
+    profile = data["profile"]
+    gated = config.modem_mode == "gated"
+
+    heartbeats = 60.0 / config.heartbeat_min
+    alerts = config.alerts_per_day / 24.0
+    seconds = dict.fromkeys(STATES, 0.0)
+    seconds["sms_transmit"] = (heartbeats + alerts * profile["alert_sms_count"]) * modem_fig["sms"]["seconds"]
+    seconds["awake"] = heartbeats * profile["heartbeat_awake_seconds"] + alerts * profile["alert_motor_seconds"]
+    seconds["imu_wake"] = profile["imu_wakes_per_hour"] * profile["imu_wake_seconds"]
+    seconds["gps_acquire"] = alerts * profile["alert_gps_seconds"]
+    if gated:  # powered down between heartbeats: every heartbeat and alert starts with a registration
+        seconds["modem_register"] = (heartbeats + alerts) * modem_fig["register"]["seconds"]
+    busy = sum(seconds.values())
+    if busy > 3600:
+        raise ValueError("the heartbeat is too frequent: the wearable would never rest (raise --heartbeat-min)")
+    seconds["sleep" if gated else "modem_idle"] = 3600 - busy
+
+    charge_mas = sum(states[s] * seconds[s] for s in STATES)
+    charge_mas += alerts * profile["alert_motor_seconds"] * data["figures"]["motor"]["ma"]
+    average = charge_mas / 3600
+    usable = config.battery_mah * data["battery"]["usable_fraction"]
+    sources = {k: v["source"] for k, v in data["figures"].items()}
+    sources.update({f"modem.{k}": v["source"] for k, v in modem_fig.items()})
+    return Budget(config, modem, states, seconds, average, usable, usable / average, sources)
+
+
+def advice(budget, data=None):
+    """What would reach the goal when this configuration does not: each a line with its computed battery life."""
+    if budget.meets_goal:
+        return []
+    c = budget.config
+    lines = []
+    if c.modem_mode == "drx":
+        gated = compute(PowerConfig(**{**c.__dict__, "modem_mode": "gated"}), data)
+        lines.append(f"power the modem down between heartbeats (--modem-mode gated): {gated.days:.1f} days; "
+                     "the hub's SMS then wait at the SMSC until the next heartbeat")
+    slower = compute(PowerConfig(**{**c.__dict__, "heartbeat_min": c.heartbeat_min * 4}), data)
+    lines.append(f"a heartbeat every {c.heartbeat_min * 4:g} min: {slower.days:.1f} days")
+    needed = budget.average_ma * GOAL_DAYS * 24 / (budget.usable_mah / c.battery_mah)
+    lines.append(f"a battery of {needed:.0f} mAh for {GOAL_DAYS} days at this configuration")
+    sleep_share = budget.states_ma["sleep" if c.modem_mode == "gated" else "modem_idle"]
+    lines.append(f"the standby floor is {sleep_share:.2f} mA: a microcontroller that sleeps below 0.1 mA (bare "
+                 "RP2040 dormant with an RTC wake, or ESP32 deep sleep) and LTE PSM/eDRX (AT+CPSMS/AT+CEDRXS, "
+                 "where the network grants it) lower it most")
+    return lines
+
+
+def format_budget(budget, data=None):
+    c = budget.config
+    lines = [
+        f"Build {c.build.upper()} with {budget.modem} (modem {c.modem_mode}), GPS {c.gps}, heartbeat every "
+        f"{c.heartbeat_min:g} min, {c.alerts_per_day:g} alerts/day, {c.battery_mah:g} mAh "
+        f"({budget.usable_mah:.0f} mAh usable)",
+        "",
+        f"{'state':<15} {'mA':>9} {'s/hour':>9}  what",
+    ]
+    for state in STATES:
+        lines.append(f"{state:<15} {budget.states_ma[state]:>9.3f} {budget.seconds_per_hour[state]:>9.1f}  "
+                     f"{STATE_DESCRIPTIONS[state]}")
+    verdict = "meets" if budget.meets_goal else "does NOT meet"
+    lines += [
+        "",
+        f"average current {budget.average_ma:.2f} mA -> {budget.hours:.0f} h = {budget.days:.1f} days "
+        f"({verdict} the {GOAL_DAYS}-day goal)",
+    ]
+    extra = advice(budget, data)
+    if extra:
+        lines.append("what would reach it:")
+        lines += [f"  - {line}" for line in extra]
+    lines.append("figures and their sources: hardware/build-%s/power.json (estimates marked)" % c.build)
+    return "\n".join(lines)
