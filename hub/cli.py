@@ -11,6 +11,7 @@ import sys
 COMMANDS = {
     "hub": "hub.commands.hub_cmd",
     "pdu": "hub.commands.pdu_cmd",
+    "power": "hub.commands.power_cmd",
     "sim": "hub.commands.sim_cmd",
 }
 
