@@ -1,0 +1,68 @@
+"""Per-model quirks of the cellular modems Deme supports, and `detect()` to pick them from AT+CGMI/AT+CGMM.
+
+A quirks object holds what differs between models (registration commands, SMS storage, serving-cell query, boot
+URCs); drivers.modem does everything else the same way for all. Each model module cites the AT manual a quirk
+comes from.
+"""
+from drivers.at import ATError, parse_int, response_fields, unquote
+
+
+class Generic:
+    """A 3GPP TS 27.007/27.005 modem with no known quirk."""
+
+    name = "generic"
+    storage = "SM"  # SIM storage: every model reads and deletes there (27.005 3.2.2 <mem1>)
+    registration = ("CREG",)  # AT+<x>? commands to ask, most specific access technology first
+    cnmi = "AT+CNMI=2,1,0,1,0"  # store MT SMS and announce +CMTI; status reports routed as +CDS (27.005 3.4.1)
+    reboot_urcs = ("RDY",)  # a line meaning "the modem (re)booted: its settings are lost"
+    battery = True  # AT+CBC answers (27.007 8.4)
+    start_delay_ms = 0  # extra wait after the first AT reply before SIM/SMS commands succeed
+
+    async def serving_cell(self, modem):
+        """mcc/mnc from AT+COPS (numeric format) and lac/cell id from AT+CREG=2 then AT+CREG? (27.007 7.2, 7.3)."""
+        reg = await modem.registration()
+        cops = await modem.operator(numeric=True)
+        return cell_from(cops.get("name"), reg.get("lac"), reg.get("ci"), reg.get("act_name"))
+
+
+def cell_from(plmn, lac, cell_id, rat):
+    """{"mcc", "mnc", "lac", "cell_id", "rat"} from a numeric PLMN string like "61002" or "610-02"."""
+    mcc = mnc = None
+    if plmn:
+        digits = plmn.replace("-", "").strip()
+        if 5 <= len(digits) <= 6 and digits.isdigit():
+            mcc = int(digits[:3])
+            mnc = int(digits[3:])
+    return {"mcc": mcc, "mnc": mnc, "lac": lac, "cell_id": cell_id, "rat": rat}
+
+
+def first_line(lines, prefix):
+    for line in lines:
+        if line.startswith(prefix):
+            return line
+    raise ATError("no %s line in the answer" % prefix)
+
+
+def detect(manufacturer, model):
+    """Quirks for the strings AT+CGMI / AT+CGMM (or ATI) gave; Generic when unknown. Never raises."""
+    from drivers.modems import a7670, quectel, sim800
+
+    text = ("%s %s" % (manufacturer or "", model or "")).upper()
+    if "SIM800" in text or "SIM900" in text:
+        return sim800.SIM800()
+    if "A76" in text or "SIM76" in text or "SIM75" in text:
+        return a7670.A7670()
+    if "QUECTEL" in text or "EC2" in text or "BG9" in text or "EG2" in text:
+        return quectel.Quectel()
+    return Generic()
+
+
+def by_name(name):
+    """Quirks from a configured model name ("sim800", "a7670", "sim7600", "ec25", "bg95", "generic")."""
+    name = (name or "").lower()
+    if name == "generic":
+        return Generic()
+    return detect("", name.replace("sim7600", "SIM7600").upper())
+
+
+__all__ = ["Generic", "detect", "by_name", "cell_from", "first_line", "parse_int", "response_fields", "unquote"]
