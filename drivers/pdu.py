@@ -133,8 +133,8 @@ def _encode_address(number, what, alphanumeric_ok=False):
     """TP-DA / TP-OA / TP-RA: length in semi-octets, type of address, value."""
     if alphanumeric_ok and isinstance(number, str) and number and not _is_number(number):
         sept = gsm7.encode(number)
-        if sept is None or len(number) > 11:
-            raise PDUError("%s %r: an alphanumeric address is at most 11 GSM-7 characters" % (what, number))
+        if sept is None or len(sept) > 11:
+            raise PDUError("%s %r: an alphanumeric address is at most 11 GSM-7 septets" % (what, number))
         packed = gsm7.pack(sept)
         # Semi-octets actually used by the septets, not counting the spare bits of the last octet.
         return bytes([(len(sept) * 7 + 3) // 4, 0xD0]) + packed
