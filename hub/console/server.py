@@ -309,6 +309,9 @@ def _action_fields(action, body):
 
 class _Handler(BaseHTTPRequestHandler):
     app = None  # the ConsoleServer, set by a subclass per server
+    # Socket timeout: a client that stops sending a request, or stops reading its event stream, is dropped
+    # instead of holding a thread for ever. Heartbeats keep healthy streams well inside it.
+    timeout = 60
 
     def log_message(self, fmt, *args):
         log.debug("%s " + fmt, self.address_string(), *args)

@@ -9,6 +9,7 @@
   const SVG_NS = "http://www.w3.org/2000/svg";
   const SKETCH = 180;               // px, square
   const SKETCH_MAX_M = 10000;       // other alerts further than this are counted, not drawn
+  const LATE_S = 60;                // an alert that took longer than this to arrive shows when it was sent
   const NICE_M = [5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000];
 
   const params = new URLSearchParams(window.location.search);
@@ -23,6 +24,7 @@
   let source = null;
   let reconnectTimer = null;
   let noticeTimer = null;
+  let loaded = false;
 
   // -- small helpers -----------------------------------------------------------------------------------------
   function t(key, vars) {
@@ -83,7 +85,8 @@
 
   function clock(epoch) {
     if (!epoch) return "";
-    const d = new Date((epoch - clockOffset) * 1000);
+    // Times are the hub's records, shown as they are; only ages use the offset to the hub's clock.
+    const d = new Date(epoch * 1000);
     const pad = (n) => (n < 10 ? "0" + n : "" + n);
     const time = pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
     const today = new Date();
@@ -139,7 +142,7 @@
     const main = document.getElementById("alerts");
     const cards = list.map((a) => card(a, list));
     main.replaceChildren(...cards);
-    document.getElementById("empty").hidden = list.some((a) => a.state !== "resolved");
+    document.getElementById("empty").hidden = !loaded || list.some((a) => a.state !== "resolved");
     if (focus) {
       const input = main.querySelector('[data-role="form-input"][data-id="' + CSS.escape(focus.id) + '"]');
       if (input) {
@@ -199,6 +202,12 @@
     const row = (label, ...value) => { rows.appendChild(h("dt", {}, label)); rows.appendChild(h("dd", {}, ...value)); };
     row(t("received"), clock(a.received_at), " ", t("via_" + a.via) !== "via_" + a.via ? t("via_" + a.via) : a.via,
         a.sender ? h("span", { class: "sender" }, " (" + a.sender + ")") : null);
+    // An SMS can sit in the network for minutes: say when the wearable sent it if that was noticeably earlier.
+    const late = a.device_time > 1e9 ? a.received_at - a.device_time : 0;
+    if (late >= LATE_S) {
+      row(t("sent"), clock(a.device_time), " ",
+        h("span", { class: "late" }, t("late", { d: duration(late) })));
+    }
     if (hasFix(a)) {
       const osm = "https://www.openstreetmap.org/?mlat=" + a.lat.toFixed(5) + "&mlon=" + a.lon.toFixed(5) +
         "#map=17/" + a.lat.toFixed(5) + "/" + a.lon.toFixed(5);
@@ -393,6 +402,7 @@
       // Alerts resolved during this session stay visible (at the bottom) until the page is reloaded.
       for (const [id, a] of alerts) if (a.state !== "resolved") alerts.delete(id);
       for (const a of data.alerts) alerts.set(a.id, a);
+      loaded = true;
       render();
     } catch (err) {
       notice(t("load_failed", { error: String(err.message || err) }));
