@@ -42,6 +42,8 @@ ROLLOVER_DAYS = 1024 * 7
 _HALF_DAY_MS = 12 * 3600 * 1000
 _DAY_MS = 24 * 3600 * 1000
 _KNOT_MPS = 1852.0 / 3600.0
+# GNS mode letters as GGA qualities: Autonomous, Differential, Precise, RTK fixed/Float, Estimated, Manual, Sim
+_GNS_QUALITY = {"A": 1, "D": 2, "P": 3, "R": 4, "F": 5, "E": 6, "M": 7, "S": 8}
 
 
 def days_from_civil(y, m, d):
@@ -116,6 +118,7 @@ class GPS:
         self.in_view = None
         self.fix_ms = 0  # now_ms of the feed that brought the last valid position
         self.tod_ms = None  # UTC time of day of the last position
+        self.clock_tod_ms = None  # UTC time of day of the last time-tagged sentence, fix or not
         self._date_days = None  # date of the last dated sentence and its time of day
         self._date_tod = 0
         self._gsa_fix = 0
@@ -180,6 +183,8 @@ class GPS:
     def _on_sentence(self, s):
         kind = s["type"]
         tod = s.get("time_ms")
+        if tod is not None:
+            self.clock_tod_ms = tod
         if kind == "RMC":
             date = s["date"]
             if date is not None:
@@ -209,6 +214,25 @@ class GPS:
                 self._lose()
                 self.quality = 0
                 self.sats = s["sats"]
+        elif kind == "GNS":
+            # One mode letter per constellation: the fix is valid when any system contributes.
+            mode = s["mode"] or ""
+            best = 0
+            for c in mode:
+                q = _GNS_QUALITY.get(c, 0)
+                if q and (best == 0 or q == 2 or q == 4):
+                    best = q
+            if best and self._valid_position(s):
+                self.tod_ms = tod
+                self.quality = best
+                self.alt = s["alt"]
+                if s["sats"] is not None:
+                    self.sats = s["sats"]
+                if s["hdop"] is not None:
+                    self.hdop = s["hdop"]
+            elif mode and not best:
+                self._lose()
+                self.quality = 0
         elif kind == "GLL":
             mode = s["mode"]
             if s["status"] == "A" and mode != "N" and self._valid_position(s):
@@ -243,11 +267,12 @@ class GPS:
     def mode(self):
         if not self._valid:
             return "none"
-        if self._gsa_fix and compat.ticks_diff(self._now, self._gsa_ms) <= 2500:
-            if self._gsa_fix >= 3:
-                return "3d"
-            return "2d"
-        if self.quality and self.alt is not None:
+        # The receiver's own GSA fix type decides when it is recent. A GSA saying "no fix" while a newer position
+        # sentence says valid is from the previous epoch (many receivers send GSA before RMC/GGA): ignore it.
+        if self._gsa_fix >= 2 and compat.ticks_diff(self._now, self._gsa_ms) <= 2500:
+            return "3d" if self._gsa_fix >= 3 else "2d"
+        # No usable GSA: an altitude from at least 4 satellites is a 3D fix.
+        if self.quality and self.alt is not None and (self.sats is None or self.sats >= 4):
             return "3d"
         return "2d"
 
@@ -277,6 +302,14 @@ class GPS:
             "speed_mps": self.speed_kn * _KNOT_MPS if self.speed_kn is not None else None,
             "course_deg": self.course, "age_ms": 0, "fix_ms": self.fix_ms,
         }
+
+    def receiver_time_ms(self):
+        """UTC of the last time-tagged sentence as ms since the Unix epoch, or None before the receiver sent a
+        date. Receivers know the time before they have a fix: enough to set a clock."""
+        days = self._days_for(self.clock_tod_ms)
+        if days is None:
+            return None
+        return days * 86400000 + self.clock_tod_ms
 
     def fix(self, now_ms=None):
         """The current fix (dict) or None: no valid position, or none for longer than stale_ms."""

@@ -1,6 +1,6 @@
 """NMEA 0183 parser: bytes in, small dicts out (MicroPython and CPython).
 
-Decodes RMC, GGA, GSA, GSV, GLL, VTG and ZDA from any talker (GP, GL, GA, GB, BD, GQ, GN, GI...), NMEA 2.x to 4.11
+Decodes RMC, GGA, GSA, GSV, GLL, VTG, ZDA and GNS from any talker (GP, GL, GA, GB, BD, GQ, GN, GI...), NMEA 2.x to 4.11
 (mode indicator, navigational status, GSA/GSV system and signal ids). Proprietary sentences ($P...) and types we
 do not decode are recognised and skipped.
 
@@ -23,6 +23,7 @@ Times are milliseconds since UTC midnight ("time_ms"), dates (year, month, day) 
   GLL: lat lon time_ms status mode
   VTG: course course_mag speed_kn speed_kmh mode
   ZDA: time_ms day month year tz_h tz_m
+  GNS: time_ms lat lon mode sats hdop alt geoid_sep dgps_age navstatus   (mode: one letter per system, "AAN")
 
 Allocation: the scan works in place on the caller's bytes (or on the parser's fixed line buffer when a sentence
 straddles two reads), numbers are decoded digit by digit, talker and type names are shared constants: a sentence
@@ -53,7 +54,7 @@ def _names(pairs):
 
 # Shared name constants, looked up by an int built from the characters: no string is allocated per sentence.
 _TALKERS = _names(("GP", "GL", "GA", "GB", "BD", "GQ", "QZ", "GN", "GI", "IN", "II", "EC", "HC"))
-_TYPES = _names(("RMC", "GGA", "GSA", "GSV", "GLL", "VTG", "ZDA"))
+_TYPES = _names(("RMC", "GGA", "GSA", "GSV", "GLL", "VTG", "ZDA", "GNS"))
 _CHR = tuple(chr(i) for i in range(128))
 _POW10 = tuple(10 ** i for i in range(19))
 _FPOW10 = tuple(float(10 ** i) for i in range(19))
@@ -197,6 +198,8 @@ class NMEAParser:
                 if c < 32 or c > 126:
                     raise NMEAError("format", "control byte")
                 k += 1
+        if buf[start] == 80:  # 'P': proprietary ($PUBX, $PMTK, $PQ..., $PSRF...), skipped before field limits
+            return None
         # field boundaries: field i is buf[pos[i]:pos[i+1]-1]
         pos = self._pos
         pos[0] = start
@@ -214,8 +217,6 @@ class NMEAParser:
         pos[nf] = end + 1
         self._nf = nf
         alen = pos[1] - 1 - start
-        if buf[start] == 80:  # 'P': proprietary ($PUBX, $PMTK, $PQ..., $PSRF...)
-            return None
         if alen != 5:
             if alen == 0 or alen > 6:
                 raise NMEAError("format", "address")
@@ -243,6 +244,8 @@ class NMEAParser:
             return self._gll(buf, talker)
         if kind == "VTG":
             return self._vtg(buf, talker)
+        if kind == "GNS":
+            return self._gns(buf, talker)
         return self._zda(buf, talker)
 
     # ---- field decoders (field index i; missing or empty -> None) ----
@@ -326,7 +329,9 @@ class NMEAParser:
         return _CHR[buf[a]]
 
     def _coord(self, buf, i, neg_letter):
-        """ddmm.mmmm (or dddmm.mmmm) and its hemisphere in field i+1 -> signed degrees, or None."""
+        """ddmm.mmmm (latitude) or dddmm.mmmm (longitude) and its hemisphere in field i+1 -> signed degrees, or
+        None. Degrees are zero-padded in NMEA; a value with fewer integer digits (one short is tolerated) is
+        decimal degrees written by mistake, and reading it as minutes would misplace the wearer: rejected."""
         if i >= self._nf:
             return None
         pos = self._pos
@@ -337,6 +342,7 @@ class NMEAParser:
         whole = 0
         frac = 0
         dec = -1
+        digits = 0
         while a < b:
             c = buf[a]
             if c == 46:
@@ -346,7 +352,8 @@ class NMEAParser:
             elif 48 <= c <= 57:
                 if dec < 0:
                     whole = whole * 10 + c - 48
-                    if whole > 99999:
+                    digits += 1
+                    if digits > 5:
                         raise NMEAError("format", "coordinate")
                 elif dec < 12:
                     frac = frac * 10 + c - 48
@@ -354,6 +361,9 @@ class NMEAParser:
             else:
                 raise NMEAError("format", "coordinate")
             a += 1
+        width = 5 if neg_letter == "W" else 4
+        if digits < width - 1 or digits > width:
+            raise NMEAError("format", "coordinate width")
         deg = whole // 100
         minutes = whole % 100
         if minutes >= 60:
@@ -471,7 +481,30 @@ class NMEAParser:
         return {
             "talker": talker, "type": "GSA", "opmode": self._char(buf, 1), "fix": self._int(buf, 2),
             "prns": tuple(prns), "pdop": self._float(buf, 15), "hdop": self._float(buf, 16),
-            "vdop": self._float(buf, 17), "system": self._int(buf, 18),
+            "vdop": self._float(buf, 17), "system": self._lenient_int(buf, 18),
+        }
+
+    def _lenient_int(self, buf, i):
+        # Optional trailing ids: SiRF-TriG writes a DOP-like "3.3" where NMEA 4.11 puts the system id.
+        try:
+            return self._int(buf, i)
+        except NMEAError:
+            return None
+
+    def _gns(self, buf, talker):
+        a, b = self._span(6)
+        k = a
+        while k < b:
+            c = buf[k]
+            if c < 65 or c > 90:
+                raise NMEAError("format", "GNS mode")
+            k += 1
+        return {
+            "talker": talker, "type": "GNS", "time_ms": self._time(buf, 1),
+            "lat": self._coord(buf, 2, "S"), "lon": self._coord(buf, 4, "W"),
+            "mode": bytes(buf[a:b]).decode() if b > a else None, "sats": self._int(buf, 7),
+            "hdop": self._float(buf, 8), "alt": self._float(buf, 9), "geoid_sep": self._float(buf, 10),
+            "dgps_age": self._float(buf, 11), "navstatus": self._char(buf, 13),
         }
 
     def _gsv(self, buf, talker):
