@@ -5,6 +5,7 @@ installed package), so the device and the hub can never disagree on what a valid
 the device does not need to know: whether each pin can really do its job on that chip and board.
 """
 import csv
+import functools
 import importlib.util
 import json
 from pathlib import Path
@@ -22,6 +23,7 @@ class HardwareDataError(ValueError):
     """A hardware data file is missing or malformed; the message names the file and the row or field."""
 
 
+@functools.cache
 def board_module():
     """firmware/board.py as a module (it imports no `machine` until build_board is called)."""
     spec = importlib.util.spec_from_file_location("deme_firmware_board", REPO / "firmware" / "board.py")
