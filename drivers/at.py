@@ -38,6 +38,12 @@ class ATTimeout(ATError):
     transient = True
 
 
+class ATLinkError(ATError):
+    """The transport itself failed (write error, stalled UART)."""
+
+    transient = True
+
+
 class ATParseError(ATError):
     """A response line did not have the expected shape (the only error a parser of this package raises)."""
 
@@ -430,10 +436,15 @@ class ATChannel:
 
     def _write(self, data):
         # A UART may accept part of the data (full tx FIFO); write the rest in a bounded number of tries.
-        view = memoryview(data)
-        for _ in range(100):
-            n = self.uart.write(view)
-            if n is None or n >= len(view):
-                return
-            view = view[n:]
-        raise ATError("uart write stalled")
+        try:
+            view = memoryview(data)
+            for _ in range(100):
+                n = self.uart.write(view)
+                if n is None or n >= len(view):
+                    return
+                view = view[n:]
+        except Exception as exc:  # the transport failed (unplugged adapter, closed pty)
+            self._pending = None
+            raise ATLinkError("uart write failed: %r" % (exc,))
+        self._pending = None
+        raise ATLinkError("uart write stalled")
