@@ -10,9 +10,11 @@ import sys
 # name -> module defining register(subparsers). Keep sorted.
 COMMANDS = {
     "hub": "hub.commands.hub_cmd",
+    "modem": "hub.commands.modem_cmd",
     "pdu": "hub.commands.pdu_cmd",
     "power": "hub.commands.power_cmd",
     "sim": "hub.commands.sim_cmd",
+    "sms": "hub.commands.modem_cmd",
 }
 
 
