@@ -134,6 +134,13 @@ class GPS:
             self.wake_ms = now_ms
         self.parser.feed_into(data, self._on_sentence)
 
+    def update(self, sentence, now_ms):
+        """Apply one sentence already decoded by drivers.nmea (for tools that parse themselves)."""
+        self._now = now_ms
+        if self.wake_ms is None:
+            self.wake_ms = now_ms
+        self._on_sentence(sentence)
+
     def wake(self, now_ms, uart=None, model=None):
         """The receiver is (re)starting now: time to first fix counts from here. Writes the wake command when a
         uart and model are given."""

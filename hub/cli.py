@@ -9,8 +9,10 @@ import sys
 
 # name -> module defining register(subparsers). Keep sorted.
 COMMANDS = {
+    "gps": "hub.commands.gps_cmd",
     "hub": "hub.commands.hub_cmd",
     "modem": "hub.commands.modem_cmd",
+    "nmea": "hub.commands.nmea_cmd",
     "pdu": "hub.commands.pdu_cmd",
     "power": "hub.commands.power_cmd",
     "sim": "hub.commands.sim_cmd",
