@@ -76,11 +76,11 @@ def decode(septets):
     return "".join(out)
 
 
-def pack(septets, fill_bits=0, cr_pad=True):
+def pack(septets, fill_bits=0, cr_pad=False):
     """Pack septets LSB first into octets, after `fill_bits` zero bits (the padding that aligns text after a
-    user data header). When 7 bits are left spare in the last octet they hold <CR> (unless cr_pad is False), not
-    zeros, so that a reader going by octets alone does not see a trailing '@' (TS 23.038 §6.1.2.3.1). An SMS
-    reader goes by TP-UDL and ignores the spare bits either way."""
+    user data header). Spare bits are zeros, as SMS packing asks (TS 23.038 §6.1.2.1.1): an SMS reader goes by
+    TP-UDL. cr_pad=True puts <CR> in 7 spare bits instead, as USSD and cell broadcast packing ask (§6.1.2.3.1),
+    for readers that only know the octet count."""
     out = bytearray()
     acc = 0
     nbits = fill_bits

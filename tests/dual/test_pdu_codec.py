@@ -49,14 +49,20 @@ def test_hellohello_packing_classic_vector():
     assert parts == [("0001000B912273103254F600000AE8329BFD4697D9EC37", 22)]
 
 
-def test_spare_bits_of_seven_septets_hold_cr_not_at():
-    # 7 septets = 49 bits: 7 bits spare in octet 7 carry <CR> (TS 23.038 §6.1.2.3.1): 0x0D << 1 = 0x1A.
-    assert gsm7.pack(gsm7.encode("1234567")) == bytes([0x31, 0xD9, 0x8C, 0x56, 0xB3, 0xDD, 0x1A])
-    decoded = pdu.decode("0001000B912273103254F6000007" + "31D98C56B3DD1A")
-    assert decoded["text"] == "1234567"
+def test_seven_spare_bits_never_become_an_at_sign():
+    # 7 septets = 49 bits: 7 bits spare in octet 7. SMS packing leaves them zero (TS 23.038 §6.1.2.1.1) and
+    # the TP-UDL of 7 says where the text ends; USSD-style packing puts <CR> there (0x0D << 1 = 0x1A).
+    assert gsm7.pack(gsm7.encode("1234567")) == bytes([0x31, 0xD9, 0x8C, 0x56, 0xB3, 0xDD, 0x00])
+    assert gsm7.pack(gsm7.encode("1234567"), cr_pad=True) == bytes([0x31, 0xD9, 0x8C, 0x56, 0xB3, 0xDD, 0x1A])
+    assert pdu.encode_submit(MALI, "1234567")[0][0].endswith("0731D98C56B3DD00")
+    for packed in ("31D98C56B3DD00", "31D98C56B3DD1A"):
+        assert pdu.decode("0001000B912273103254F6000007" + packed)["text"] == "1234567"
+        # read without a septet count, the padding is dropped too
+        assert gsm7.decode(gsm7.unpack_all(bytes.fromhex(packed))) == "1234567"
     # A message of 7 that really ends with '@' keeps it: the UDL, not the padding, decides.
     _roundtrip_submit("123456@")
     _roundtrip_submit("@@@@@@@")
+    _roundtrip_submit("1234567@")
 
 
 def test_at_sign_is_septet_zero():
@@ -400,15 +406,15 @@ def test_port_addressing_elements():
 
 
 def test_unpack_all_drops_padding_septet():
-    seven = gsm7.pack(gsm7.encode("1234567"))
+    seven = gsm7.pack(gsm7.encode("1234567"), cr_pad=True)
     assert gsm7.decode(gsm7.unpack_all(seven)) == "1234567"
-    zero_padded = gsm7.pack(gsm7.encode("1234567"), cr_pad=False)
+    zero_padded = gsm7.pack(gsm7.encode("1234567"))
     assert gsm7.decode(gsm7.unpack_all(zero_padded)) == "1234567"
     assert gsm7.decode(gsm7.unpack_all(gsm7.pack(gsm7.encode("12345678")))) == "12345678"
 
 
 def test_alphanumeric_sender_counted_in_whole_octets():
     # "Deme123" (7 septets, 49 bits) with a length of 14 semi-octets instead of 13: no '@' appended.
-    packed = pdu._hex(gsm7.pack(gsm7.encode("Deme123"), cr_pad=False))
+    packed = pdu._hex(gsm7.pack(gsm7.encode("Deme123")))
     decoded = pdu.decode("00040ED0" + packed + "0000" "62113201510040" "00")
     assert decoded["number"] == "Deme123"

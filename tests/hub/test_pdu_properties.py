@@ -132,8 +132,8 @@ def _their_text(pdu_hex, ours):
     """What smspdudecoder shows for one of our parts. It decodes every septet of the user data, header and spare
     bits included, into characters, then slices those characters by septet counts. Two quirks follow, both
     its own: a 0x1B septet inside the header swallows the next one (the slice then starts a character late), and
-    with extension characters (2 septets, 1 character) the padding septet of 7 spare bits (<CR> from us) lands
-    inside the slice. Emulated here with our unpacking and tables; without those quirks it must equal ours."""
+    with extension characters (2 septets, 1 character) the padding septet of 7 zero spare bits lands inside the
+    slice as an '@'. Emulated here with our unpacking and tables; without those quirks it must equal ours."""
     if ours["encoding"] != "gsm7":
         return ours["text"]
     header = 1 + sum(2 + len(data) // 2 for _iei, data in ours["udh"]) if ours["udh"] else 0
@@ -158,9 +158,10 @@ def _their_text(pdu_hex, ours):
 
 
 def _their_number(ours):
-    """smspdudecoder decodes every septet of an alphanumeric address, ignoring its length in semi-octets."""
+    """smspdudecoder decodes every septet of an alphanumeric address, ignoring its length in semi-octets: 7 zero
+    spare bits come out as an '@'."""
     if not pdu._is_number(ours) and pdu.septets(ours) % 8 == 7:
-        return ours + "\r"
+        return ours + "@"
     return ours
 
 
