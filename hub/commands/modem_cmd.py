@@ -16,6 +16,8 @@ from hub.cli import UsageError
 from hub.serialport import SerialPortError, SerialUART
 
 MODELS = ("sim800", "a7670", "sim7600", "ec25", "bg95", "generic")
+# How long to knock before declaring "no modem here": a modem still booting needs a few seconds.
+SYNC = {"sync_tries": 5, "sync_timeout_ms": 1000}
 
 
 def register(subparsers):
@@ -71,7 +73,7 @@ def _with_modem(args, work):
         raise UsageError(str(exc)) from exc
 
     async def session():
-        modem = Modem(uart, model=args.model, sync_tries=5)
+        modem = Modem(uart, model=args.model, **SYNC)
         try:
             return await work(modem)
         finally:
