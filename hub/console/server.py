@@ -13,6 +13,7 @@ Each alert the API returns carries the wearer's name from the configuration ("we
 its hops and its outbox rows. Nothing the page sends is trusted: bodies are size-limited, must be JSON objects with
 string fields of bounded length, and POSTs must say Content-Type: application/json (a cross-site form cannot).
 """
+import ipaddress
 import json
 import logging
 import queue
@@ -125,8 +126,12 @@ class BadRequest(Exception):
 
 
 class ConsoleServer:
-    def __init__(self, store, bus, actions, config, host="127.0.0.1", port=0, queue_size=256, heartbeat_s=15.0):
+    def __init__(self, store, bus, actions, config, host="127.0.0.1", port=0, queue_size=256, heartbeat_s=15.0,
+                 allowed_hosts=()):
+        """allowed_hosts: host names (besides IP addresses and localhost) operators use to reach the console,
+        e.g. ("deme-hub.local",) when it listens on the police station's network."""
         self.store = store
+        self.allowed_hosts = frozenset(name.lower() for name in allowed_hosts)
         self.bus = bus
         self.actions = actions
         self.config = config
@@ -327,6 +332,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         parts = [p for p in url.path.split("/") if p]
         try:
+            self._check_host()
             if method == "GET":
                 self._get(parts, parse_qs(url.query))
             else:
@@ -377,7 +383,8 @@ class _Handler(BaseHTTPRequestHandler):
         if content_type != "application/json":
             raise BadRequest(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the body as Content-Type: application/json")
         origin = self.headers.get("Origin")
-        if origin is not None and origin != "http://" + self.headers.get("Host", ""):
+        host = self.headers.get("Host", "")
+        if origin is not None and origin not in ("http://" + host, "https://" + host):
             raise BadRequest(HTTPStatus.FORBIDDEN, "actions are accepted only from the console page itself")
         try:
             length = int(self.headers.get("Content-Length", ""))
@@ -390,6 +397,16 @@ class _Handler(BaseHTTPRequestHandler):
             return json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise BadRequest(HTTPStatus.BAD_REQUEST, "the body is not valid JSON (%s)" % str(exc)[:100]) from None
+
+    def _check_host(self):
+        """Refuse a Host that is a domain name we were not told about: a web page using DNS rebinding would
+        otherwise read alerts (positions of people in danger) through the operator's own browser."""
+        host = self.headers.get("Host", "")
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        name = name.strip("[]").lower()
+        if name in ("localhost", "") or _is_ip(name) or name in self.app.allowed_hosts:
+            return
+        raise BadRequest(HTTPStatus.FORBIDDEN, "unknown Host %r: add it to the console's allowed hosts" % host[:60])
 
     def _send_headers(self, status, content_type, length=None):
         self.send_response(status)
@@ -443,6 +460,14 @@ class _Handler(BaseHTTPRequestHandler):
         lines.append("data: " + json.dumps(payload, default=str))
         self.wfile.write(("\n".join(lines) + "\n\n").encode("utf-8"))
         self.wfile.flush()
+
+
+def _is_ip(name):
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _alert_id(text):

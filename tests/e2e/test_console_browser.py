@@ -50,9 +50,13 @@ class Hub:
 @pytest.fixture
 def hub(tmp_path, driver):
     hub = Hub(tmp_path)
+    driver.get_log("browser")  # start each test with an empty browser log
     yield hub
+    # Any script error on the page fails the test that caused it.
+    errors = [e["message"] for e in driver.get_log("browser") if e.get("source") in ("javascript", "console-api")]
     driver.get("about:blank")  # close the page's event stream before the server goes
     hub.close()
+    assert not errors, errors
 
 
 def wait(driver, condition, message):

@@ -221,6 +221,19 @@ def test_a_cross_site_page_cannot_act(hub):
     assert hub.store.get_alert(alert["id"])["state"] == "new"
 
 
+def test_a_page_reaching_the_console_by_another_domain_name_is_refused(tmp_path):
+    hub = Hub(tmp_path, allowed_hosts=("deme-hub.local",))
+    try:
+        hub.record()
+        status, body = request(hub, "GET", "/api/alerts", headers={"Host": "rebind.evil.example"})
+        assert status == 403 and "Host" in body["error"]
+        assert request(hub, "GET", "/api/alerts", headers={"Host": "deme-hub.local:8080"})[0] == 200
+        assert request(hub, "GET", "/api/alerts", headers={"Host": "localhost"})[0] == 200
+        assert request(hub, "GET", "/api/alerts", headers={"Host": "[::1]:8080"})[0] == 200
+    finally:
+        hub.close()
+
+
 @pytest.mark.parametrize("method, path", [
     ("GET", "/api/alerts/999"),
     ("GET", "/api/alerts/abc"),

@@ -279,6 +279,7 @@
       "aria-label": t(open.kind === "resolve" ? "note_label" : "unit_label"),
     });
     input.value = open.value || "";
+    document.addEventListener("click", askNotifications, { once: true });
     input.addEventListener("input", () => { open.value = input.value; });
     const submit = (ev) => {
       ev.preventDefault();
@@ -409,10 +410,42 @@
     }
   }
 
+  // States only move forward and hops and sent messages only accumulate, so this orders two copies of an alert:
+  // a slow action response must not overwrite a newer copy that came over the event stream.
+  function freshness(a) {
+    const settled = (a.outbox || []).filter((m) => m.state !== "pending").length;
+    return [STATE_RANK[a.state] ?? 0, (a.hops || []).length, (a.outbox || []).length, settled];
+  }
+
   function upsert(a) {
     if (!a || a.id === undefined) return;
+    const current = alerts.get(a.id);
+    if (current) {
+      const fa = freshness(a), fc = freshness(current);
+      for (let i = 0; i < fa.length; i++) {
+        if (fa[i] > fc[i]) break;
+        if (fa[i] < fc[i]) return;
+      }
+    }
     alerts.set(a.id, a);
     render();
+  }
+
+  // Beyond the page: an operating-system notification when the console is hidden behind other windows.
+  function askNotifications() {
+    if ("Notification" in window && Notification.permission === "default") {
+      Notification.requestPermission().catch(() => {});
+    }
+  }
+
+  function notifyNew(a) {
+    if (!URGENT.has(a.event) || !document.hidden || !("Notification" in window)) return;
+    if (Notification.permission !== "granted") return;
+    try {
+      new Notification(eventName(a.event) + " — " + (a.wearer ?? a.device_id), {
+        body: categoryName(a.category), tag: "deme-" + a.id, requireInteraction: true,
+      });
+    } catch (e) { /* notifications unavailable */ }
   }
 
   async function act(id, action, extra) {
@@ -484,6 +517,7 @@
         seen();
         const data = JSON.parse(ev.data);
         if (data.alert) upsert(data.alert);
+        if (kind === "alert.new" && data.alert) notifyNew(data.alert);
       });
     }
     source.addEventListener("alert.rejected", (ev) => {
@@ -531,6 +565,7 @@
     const input = document.getElementById("operator");
     input.placeholder = t("operator_placeholder");
     try { input.value = localStorage.getItem("deme.operator") || ""; } catch (e) { /* storage disabled */ }
+    document.addEventListener("click", askNotifications, { once: true });
     input.addEventListener("input", () => {
       try { localStorage.setItem("deme.operator", input.value.trim()); } catch (e) { /* storage disabled */ }
     });
