@@ -1,0 +1,203 @@
+"""Regenerate what is derived from the hardware data: each build's wiring.svg (from pinout.json) and BOM.md (from
+the bom.csv files). Run `.venv/bin/python hardware/generate.py`; the tests fail when a committed file is stale, so
+the pictures can never disagree with the pinout.
+"""
+import itertools
+import sys
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from hub import hardware_data  # noqa: E402  (the path above makes the repo importable when run as a script)
+
+BOM_GOAL_EUR = 25.0
+
+# (function, role) -> (component, what the wire reaches). The pin numbers come from the pinout, never from here.
+TARGETS = {
+    ("modem_uart", "uart_tx"): ("modem", "RXD (through the level shifter)"),
+    ("modem_uart", "uart_rx"): ("modem", "TXD (through the level shifter)"),
+    ("modem_dtr", "out"): ("modem", "DTR (through the level shifter)"),
+    ("modem_ri", "in"): ("modem", "RI (through the level shifter)"),
+    ("modem_pwrkey", "out"): ("modem", "PWRKEY (NPN pulls it low)"),
+    ("modem_reset", "out"): ("modem", "RESET (NPN pulls it low)"),
+    ("modem_power_en", "out"): ("modem", "modem supply switch"),
+    ("gps_uart", "uart_tx"): ("gps", "RXD"),
+    ("gps_uart", "uart_rx"): ("gps", "TXD"),
+    ("gps_enable", "out"): ("gps", "power / wake"),
+    ("imu_i2c", "i2c_sda"): ("imu", "SDA"),
+    ("imu_i2c", "i2c_scl"): ("imu", "SCL"),
+    ("imu_int", "in"): ("imu", "INT1"),
+    ("button", "in"): ("wearer", "button to GND"),
+    ("motor", "pwm"): ("wearer", "motor MOSFET gate"),
+    ("motor", "out"): ("wearer", "motor MOSFET gate"),
+    ("led", "out"): ("wearer", "LED (+ 1 kOhm to GND)"),
+    ("battery_adc", "adc"): ("power", "VBAT divider midpoint"),
+    ("charge_status", "in"): ("power", "charger CHRG"),
+}
+COMPONENT_ORDER = ("modem", "gps", "imu", "wearer", "power")
+COLORS = {"modem": "#c0392b", "gps": "#2471a3", "imu": "#7d3c98", "wearer": "#1e8449", "power": "#b9770e"}
+POWER_NOTES = {
+    "a": [
+        "Battery + (protected 1,000 mAh LiPo) -> modem VBAT directly, short thick wires, 2 x 470 uF + 100 nF + "
+        "33 pF at the modem",
+        "Battery + -> SS14 Schottky -> Pico VSYS (pin 39), 100 uF from VSYS to GND; Battery - -> GND (pins 3, 8, "
+        "13...)",
+        "Pico VBUS (pin 40) -> TP4056 IN (charges from the Pico's USB); TP4056 BAT -> Battery +",
+        "Pico 3V3(OUT) (pin 36) -> level shifter VCCB, IMU VCC, GPS V_BCKP and load switch IN; modem VDD_EXT -> level "
+        "shifter VCCA and OE",
+    ],
+    "b": [
+        "18650 cell in the board's holder (mind the polarity printed on the board); the board charges it from USB-C",
+        "Board 3V3 -> IMU VCC; board GND -> IMU GND, button, LED cathode, MOSFET source",
+        "Board VBAT (battery +) -> motor +, motor - -> MOSFET drain, 1N4148W across the motor (cathode to +)",
+        "Leave the microSD slot empty: its lines carry the IMU's I2C",
+    ],
+}
+
+
+def _component_title(component, pinout):
+    parts = pinout["parts"]
+    return {
+        "modem": f"Modem {parts['modem']}",
+        "gps": f"GPS {parts.get('gps', '')}",
+        "imu": f"IMU {parts.get('imu', '')} (I2C 0x{parts['imu_address']:02X})",
+        "wearer": "Button, motor, LED",
+        "power": "Battery and charger",
+    }[component]
+
+
+def _pin_label(pinout, pin, mcu_table):
+    board = mcu_table["boards"].get(pinout["board"], {})
+    if pinout["mcu"] == "rp2040":
+        header = board.get("header_pin", {}).get(str(pin))
+        return f"GP{pin}" + (f"  (pin {header})" if header else "")
+    return f"IO{pin}"
+
+
+def wiring_rows(pinout):
+    """[(component, pin, role, function, target, on_board, irq)] in drawing order."""
+    board = hardware_data.board_module()
+    irq_pins = {pin for _, pin, role, _ in board.pin_uses(pinout) if role == "irq"}
+    rows = []
+    for name, pin, role, _bus in board.pin_uses(pinout):
+        if role == "irq":
+            continue
+        component, target = TARGETS[(name, role)]
+        on_board = pinout["functions"][name].get("wired") == "board"
+        rows.append((component, pin, role, name, target, on_board, pin in irq_pins))
+    rows.sort(key=lambda r: (COMPONENT_ORDER.index(r[0]), r[1]))
+    return rows
+
+
+def wiring_svg(build):
+    pinout = hardware_data.load_pinout(build)
+    mcu_table = hardware_data.load_mcu(pinout["mcu"])
+    rows = wiring_rows(pinout)
+    row_h, top, gap = 34, 110, 18
+    groups = [(c, [r for r in rows if r[0] == c]) for c in COMPONENT_ORDER]
+    groups = [(c, g) for c, g in groups if g]
+    height = top + len(rows) * row_h + gap * len(groups) + 60 + 22 * len(POWER_NOTES[build])
+    width = 1100
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="13">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="20" y="30" font-size="15" font-weight="bold">{escape(pinout["name"])}</text>',
+        f'<text x="20" y="52" fill="#555">Wiring generated from hardware/build-{build}/pinout.json by '
+        'hardware/generate.py: do not edit by hand.</text>',
+        f'<text x="20" y="72" fill="#555">Left: {escape(pinout["board"])} pins. Right: where each wire goes. '
+        '(on the board) = already wired by the board maker.</text>',
+    ]
+    mcu_x, mcu_w, tgt_x, tgt_w = 20, 250, 640, 440
+    y = top
+    mcu_top = top - 20
+    for component, group in groups:
+        color = COLORS[component]
+        box_top = y - 20
+        out.append(f'<rect x="{tgt_x}" y="{box_top}" width="{tgt_w}" height="{len(group) * row_h + 6}" rx="6" '
+                   f'fill="{color}" fill-opacity="0.08" stroke="{color}"/>')
+        out.append(f'<text x="{tgt_x + tgt_w - 8}" y="{box_top + 16}" text-anchor="end" font-weight="bold" '
+                   f'fill="{color}">{escape(_component_title(component, pinout))}</text>')
+        for _, pin, role, name, target, on_board, irq in group:
+            label = _pin_label(pinout, pin, mcu_table)
+            role_text = role.replace("_", " ").upper() + (" + IRQ" if irq else "")
+            dash = ' stroke-dasharray="6 4"' if on_board else ""
+            out.append(f'<text x="{mcu_x + 12}" y="{y + 4}" font-weight="bold">{escape(label)}</text>')
+            out.append(f'<circle cx="{mcu_x + mcu_w}" cy="{y}" r="4" fill="{color}"/>')
+            out.append(f'<line x1="{mcu_x + mcu_w}" y1="{y}" x2="{tgt_x}" y2="{y}" stroke="{color}" '
+                       f'stroke-width="2.5"{dash}/>')
+            out.append(f'<text x="{mcu_x + mcu_w + 12}" y="{y - 5}" font-size="11" fill="{color}">'
+                       f'{escape(name)} {escape(role_text)}</text>')
+            out.append(f'<circle cx="{tgt_x}" cy="{y}" r="4" fill="{color}"/>')
+            suffix = " (on the board)" if on_board else ""
+            out.append(f'<text x="{tgt_x + 12}" y="{y + 4}">{escape(target + suffix)}</text>')
+            y += row_h
+        y += gap
+    out.insert(5, f'<rect x="{mcu_x}" y="{mcu_top}" width="{mcu_w}" height="{y - gap - mcu_top}" rx="8" '
+                  'fill="#eef2f5" stroke="#34495e" stroke-width="2"/>')
+    y += 10
+    out.append(f'<text x="20" y="{y}" font-weight="bold">Power wiring</text>')
+    for note in POWER_NOTES[build]:
+        y += 22
+        out.append(f'<text x="30" y="{y}">- {escape(note)}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def bom_markdown():
+    lines = [
+        "# Bill of materials: cost per wearable",
+        "",
+        "Generated by `hardware/generate.py` from `hardware/build-*/bom.csv` (do not edit by hand). Prices are "
+        "typical distributor or marketplace prices in EUR for about 100 units, each with its source and date in "
+        "the CSV; every one is an **estimate** until a city gets its own quotes. VAT, shipping and the SIM card "
+        "(an operator's contract) are not included.",
+        "",
+        f"Goal: at most {BOM_GOAL_EUR:.0f} EUR per wearable.",
+        "",
+        "| build | choice | total EUR | goal |",
+        "| --- | --- | ---: | --- |",
+    ]
+    for build in hardware_data.BUILDS:
+        rows = hardware_data.load_bom(build)
+        options = hardware_data.bom_options(rows)
+        for combo in itertools.product(*options.values()):
+            choice = dict(zip(options, combo))
+            total = hardware_data.bom_total(rows, choice)
+            verdict = "meets" if total <= BOM_GOAL_EUR else f"misses by {total - BOM_GOAL_EUR:.2f}"
+            text = ", ".join(f"{k} {v}" for k, v in choice.items())
+            lines.append(f"| {build.upper()} | {text} | {total:.2f} | {verdict} |")
+    lines += [
+        "",
+        "Reading it: build A with the SIM800L (Mali, 2G) meets the goal; build A with the A7670E (France, LTE) misses "
+        "it by about 3 EUR, mostly the LTE module (8.80) against the SIM800L (2.60). What would close the gap: "
+        "the RP2040 chip, its flash and crystal on the carrier PCB instead of a Pico board (about 1.2 EUR instead "
+        "of 3.70, but the carrier then needs its own 3.3 V buck-boost), a PCB-trace LTE antenna instead of the FPC "
+        "one, or a module price negotiated above 1,000 units. Build B (the LilyGO board) costs about 39 EUR: "
+        "it buys speed of assembly, not price, and its 18650 cell makes it a belt or bag device rather than a "
+        "wristband.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def outputs():
+    """{path: expected text} for every generated file."""
+    files = {hardware_data.HARDWARE / "BOM.md": bom_markdown()}
+    for build in hardware_data.BUILDS:
+        files[hardware_data.build_dir(build) / "wiring.svg"] = wiring_svg(build)
+    return files
+
+
+def main():
+    for path, text in outputs().items():
+        path.write_text(text)
+        print(f"wrote {path.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
