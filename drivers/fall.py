@@ -1,0 +1,153 @@
+"""Fall detector: impact, then a changed posture, then lying still -> a pre-alarm the wearer can cancel.
+
+Pure integer arithmetic, no allocation per sample, time passed in (`t_ms`, ticks that wrap).
+`update(ax, ay, az, t_ms)` returns None or ("prealarm", impact_t_ms) once per fall. The detector only *suspects*
+a fall: the app owns the cancel window (FALL_CANCEL_WINDOW_MS = 30 s: vibrate, let the wearer cancel with the
+button's cancel hold, and raise the alarm only when the window closes unanswered).
+
+Stages (reasons and measured figures in docs/triggers.md):
+1. Posture before: a slow low-pass of each axis (time constant ~1.3 s) is the gravity direction before the fall.
+   It is frozen at the impact, so the fall's own tumbling does not pollute it.
+2. Impact: |a| >= impact_mg. Later impacts within settle_ms re-arm the check (a fall often bounces).
+3. After settle_ms, a still window of still_ms: the range of |a| stays under still_range_mg and the average
+   acceleration direction differs from the posture before by >= posture_deg (cos^2 compared in integers).
+   Both together: standing up again, walking on, or sitting down hard all fail one of them.
+"""
+from drivers.compat import const, ticks_diff
+
+FALL_CANCEL_WINDOW_MS = const(30000)  # the app's window, documented here so firmware and docs agree
+
+PREALARM = "prealarm"
+
+_IDLE = const(0)
+_SETTLING = const(1)
+_WATCHING = const(2)
+
+# cos of the posture change in 1/64 (no floats on the device): 45 degrees -> 45
+_COS64 = {30: 55, 35: 52, 40: 49, 45: 45, 50: 41, 55: 37, 60: 32}
+
+
+class FallDetector:
+    def __init__(self, rate_hz=100, impact_mg=2500, settle_ms=1500, still_ms=2000, still_range_mg=500,
+                 posture_deg=45):
+        if posture_deg not in _COS64:
+            raise ValueError("posture_deg must be one of %r" % (sorted(_COS64),))
+        self.rate_hz = rate_hz
+        self.impact_mg = impact_mg
+        self.settle_ms = settle_ms
+        self.still_ms = still_ms
+        self.still_range_mg = still_range_mg
+        self.posture_deg = posture_deg
+        self._cos64 = _COS64[posture_deg]
+        k = 0
+        while (1 << (k + 1)) <= rate_hz * 13 // 10 and k < 12:  # time constant ~1.3 s
+            k += 1
+        self._k = k
+        self._impact8_sq = (impact_mg >> 3) * (impact_mg >> 3)
+        self.reset()
+
+    def reset(self):
+        self._primed = False
+        self._px = self._py = self._pz = 0  # slow low-pass, scaled by 2**k
+        self._bx = self._by = self._bz = 0  # posture before the impact (mg)
+        self._state = _IDLE
+        self._impact_t = 0
+        self._win_t = 0
+        self._sx = self._sy = self._sz = 0
+        self._n = 0
+        self._mmin = 0
+        self._mmax = 0
+
+    def update(self, ax, ay, az, t_ms):
+        k = self._k
+        if not self._primed:
+            self._px = ax << k
+            self._py = ay << k
+            self._pz = az << k
+            self._primed = True
+        x8 = ax >> 3
+        y8 = ay >> 3
+        z8 = az >> 3
+        m2 = x8 * x8 + y8 * y8 + z8 * z8  # |a|^2 in (8 mg)^2: a small int on a 32-bit port
+        state = self._state
+        if m2 >= self._impact8_sq:
+            if state == _IDLE:
+                self._bx = self._px >> k
+                self._by = self._py >> k
+                self._bz = self._pz >> k
+            self._state = _SETTLING
+            self._impact_t = t_ms if state == _IDLE else self._impact_t
+            self._win_t = t_ms  # the window starts settle_ms after the LAST impact
+            return None
+        if state == _IDLE:
+            self._px += ax - (self._px >> k)
+            self._py += ay - (self._py >> k)
+            self._pz += az - (self._pz >> k)
+            return None
+        if state == _SETTLING:
+            if ticks_diff(t_ms, self._win_t) >= self.settle_ms:
+                self._state = _WATCHING
+                self._win_t = t_ms
+                self._sx = self._sy = self._sz = 0
+                self._n = 0
+                self._mmin = m2
+                self._mmax = m2
+            return None
+        # _WATCHING: accumulate the still window
+        self._sx += ax
+        self._sy += ay
+        self._sz += az
+        self._n += 1
+        if m2 < self._mmin:
+            self._mmin = m2
+        if m2 > self._mmax:
+            self._mmax = m2
+        if ticks_diff(t_ms, self._win_t) < self.still_ms:
+            return None
+        result = None
+        if self._still() and self._posture_changed():
+            result = (PREALARM, self._impact_t)
+        self._state = _IDLE
+        # The posture low-pass restarts from the current posture: it is the new "before".
+        self._px = (self._sx // self._n) << k
+        self._py = (self._sy // self._n) << k
+        self._pz = (self._sz // self._n) << k
+        return result
+
+    def _still(self):
+        lo = _isqrt(self._mmin) << 3
+        hi = _isqrt(self._mmax) << 3
+        return hi - lo <= self.still_range_mg
+
+    def _posture_changed(self):
+        n = self._n
+        if n == 0:
+            return False
+        # Means in 8 mg units keep the products small ints on a 32-bit port.
+        ax = (self._sx // n) >> 3
+        ay = (self._sy // n) >> 3
+        az = (self._sz // n) >> 3
+        bx = self._bx >> 3
+        by = self._by >> 3
+        bz = self._bz >> 3
+        d = ax * bx + ay * by + az * bz
+        na = ax * ax + ay * ay + az * az
+        nb = bx * bx + by * by + bz * bz
+        if na == 0 or nb == 0:
+            return False
+        if d <= 0:
+            return True  # 90 degrees or more
+        return (d << 6) // (_isqrt(na) * _isqrt(nb) or 1) < self._cos64
+
+
+def _isqrt(n):
+    if n <= 0:
+        return 0
+    x = n
+    y = (x + 1) >> 1
+    i = 0
+    while y < x and i < 40:
+        x = y
+        y = (x + n // x) >> 1
+        i += 1
+    return x

@@ -1,0 +1,34 @@
+"""Accelerometer drivers over an injected bus with the machine.I2C memory interface.
+
+Every driver: `start()` (reset, WHO_AM_I check, range and rate, FIFO on), `read_mg(out)` (one sample into a list
+of 3 ints, milli-g), `read_fifo(out)` (FIFO burst into buffers allocated once; returns the number of samples
+written as x, y, z triples into `out`), `enable_motion_wake(threshold_mg, duration_ms)` (the chip raises its
+interrupt pin on movement so the microcontroller can sleep), `motion_woke()` (reads and clears the cause),
+`stop()` (lowest power). Bus errors and wrong chips raise IMUError, naming the chip, address and what to check.
+"""
+
+
+class IMUError(Exception):
+    """The accelerometer is missing, is another chip, or the bus failed."""
+
+
+def bus_error(chip, address, exc):
+    return IMUError("%s at I2C address 0x%02x does not answer (%r): check wiring, power and the address pin"
+                    % (chip, address, exc))
+
+
+def detect(i2c, range_g=8, rate_hz=100):
+    """Finds a supported accelerometer on the bus and returns its (not yet started) driver, or raises IMUError."""
+    from drivers.imu.lis3dh import LIS3DH
+    from drivers.imu.mpu6050 import MPU6050
+
+    try:
+        present = i2c.scan()
+    except OSError as exc:
+        raise IMUError("I2C scan failed (%r): check SDA/SCL wiring and pull-ups" % (exc,)) from None
+    for cls in (MPU6050, LIS3DH):
+        for addr in cls.ADDRESSES:
+            if addr in present:
+                return cls(i2c, address=addr, range_g=range_g, rate_hz=rate_hz)
+    raise IMUError("no MPU-6050/6500 (0x68/0x69) or LIS3DH (0x18/0x19) on the I2C bus; found %s"
+                   % (", ".join("0x%02x" % a for a in present) or "nothing"))

@@ -1,0 +1,171 @@
+"""Shake detector: a deliberate, vigorous back-and-forth shake of the wearable calls for help.
+
+Pure integer arithmetic, no allocation per sample, time passed in (`t_ms`, ticks that wrap). The same code runs on
+the device and in the evaluation (tools/eval_triggers.py); docs/triggers.md gives the measured figures.
+
+Algorithm (reasons in docs/triggers.md):
+1. Gravity removal: a first-order integer IIR high-pass per axis (cut-off ~0.5 Hz), h = a - g.
+2. Excursions: the episode starts when |h| >= threshold. Its direction is kept as a unit vector u (scaled to 64).
+   A *reversal* is when h points the other way with at least the same strength: dot(h, u) <= -threshold. Then
+   u becomes the new direction. Any orientation of the shake works, and a rotating wrist is followed.
+   The threshold is symmetric: walking, jogging and jumping push hard one way (heel strike, landing, +2..+4 g)
+   but the other way they can only fall freely (about -1 g along the vertical), so they never reverse at
+   threshold > 1 g. A shake drives the device both ways.
+3. Rhythm: each half-cycle must last half_min_ms..half_max_ms (2-7 Hz shakes, with margins): a faster reversal
+   is impact ringing (clap, knock, drop) and starts the episode again; a slower one ends it.
+4. Decision: `excursions` consecutive alternating excursions (the first one included) fire; the result is the
+   onset, the time of the first excursion. A refractory period follows (one shake, one alarm).
+"""
+from drivers.compat import ticks_add, ticks_diff
+
+# sensitivity -> (threshold in mg, excursions). 1 is the least sensitive (hardest to trigger).
+SENSITIVITY = {
+    1: (1600, 6),
+    2: (1400, 5),
+    3: (1200, 5),
+    4: (1000, 5),
+    5: (1000, 4),
+}
+DEFAULT_SENSITIVITY = 3
+
+HALF_MIN_MS = 45  # 11 Hz: faster "half-cycles" are vibration or the ringing after an impact
+HALF_MAX_MS = 140  # 3.6 Hz: jogging (2.5-3.3 steps/s) swings the body as hard and as regularly as a shake
+RATIO_PCT = 150  # consecutive half-cycles differ by less than 1.5x: a hand's rhythm, not a stride's
+ALIGN_PCT = 85  # a reversal points within ~32 degrees of straight back: a hand, not a rotating body
+VERTICAL_PCT = 170  # along gravity (within ~35 degrees) the threshold is 1.7x: stairs bounce the body vertically
+REFRACTORY_MS = 5000  # one shake, one alarm
+
+
+def _isqrt(n):
+    """Integer square root of 0 <= n < 2**30, bounded loop (Newton from above)."""
+    if n <= 0:
+        return 0
+    x = n
+    y = (x + 1) >> 1
+    i = 0
+    while y < x and i < 40:
+        x = y
+        y = (x + n // x) >> 1
+        i += 1
+    return x
+
+
+def _hp_shift(rate_hz):
+    """Shift k of the high-pass so that its cut-off rate/(2*pi*2**k) is near 0.5 Hz."""
+    k = 0
+    while (1 << (k + 1)) * 3 <= rate_hz and k < 12:
+        k += 1
+    return k
+
+
+class ShakeDetector:
+    def __init__(self, rate_hz=100, sensitivity=DEFAULT_SENSITIVITY, threshold_mg=None, excursions=None,
+                 half_min_ms=HALF_MIN_MS, half_max_ms=HALF_MAX_MS, refractory_ms=REFRACTORY_MS, ratio_pct=RATIO_PCT,
+                 align_pct=ALIGN_PCT, vertical_pct=VERTICAL_PCT):
+        if sensitivity not in SENSITIVITY:
+            raise ValueError("shake sensitivity must be 1..5, got %r" % (sensitivity,))
+        thr, exc = SENSITIVITY[sensitivity]
+        self.rate_hz = rate_hz
+        self.threshold_mg = thr if threshold_mg is None else threshold_mg
+        self.excursions = exc if excursions is None else excursions
+        self.half_min_ms = half_min_ms
+        self.half_max_ms = half_max_ms
+        self.refractory_ms = refractory_ms
+        self.ratio_pct = ratio_pct
+        self._align64 = (align_pct * align_pct * 64) // 10000
+        self.vertical_pct = vertical_pct
+        self._k = _hp_shift(rate_hz)
+        # Squares are compared in 8 mg units so they stay small ints (< 2**30) on a 32-bit microcontroller.
+        self._thr4 = self.threshold_mg >> 3
+        self._thr4_sq = self._thr4 * self._thr4
+        self.reset()
+
+    def reset(self):
+        """Forget everything, including the gravity estimate (e.g. after the sensor was reconfigured)."""
+        self._primed = False
+        self._gx = self._gy = self._gz = 0
+        self._count = 0
+        self._half = 0
+        self._ux = self._uy = self._uz = 0
+        self._last_t = 0
+        self._onset_t = 0
+        self._quiet_until = 0
+        self._quiet = False
+
+    def _capture(self, hx, hy, hz):
+        n = _isqrt(hx * hx + hy * hy + hz * hz)
+        if n == 0:
+            n = 1
+        self._ux = (hx << 6) // n
+        self._uy = (hy << 6) // n
+        self._uz = (hz << 6) // n
+
+    def update(self, ax_mg, ay_mg, az_mg, t_ms):
+        """One sample in milli-g; returns the onset time (ms) of a shake once, when it is recognised, else None."""
+        k = self._k
+        if not self._primed:
+            self._gx = ax_mg << k
+            self._gy = ay_mg << k
+            self._gz = az_mg << k
+            self._primed = True
+        self._gx += ax_mg - (self._gx >> k)
+        self._gy += ay_mg - (self._gy >> k)
+        self._gz += az_mg - (self._gz >> k)
+        hx = (ax_mg - (self._gx >> k)) >> 3
+        hy = (ay_mg - (self._gy >> k)) >> 3
+        hz = (az_mg - (self._gz >> k)) >> 3
+        if self._quiet:
+            if ticks_diff(t_ms, self._quiet_until) < 0:
+                return None
+            self._quiet = False
+        if self._count == 0:
+            if hx * hx + hy * hy + hz * hz >= self._thr4_sq:
+                self._start(hx, hy, hz, t_ms)
+            return None
+        since = ticks_diff(t_ms, self._last_t)
+        if since > self.half_max_ms:
+            self._count = 0  # too slow: not a shake (or the shake is over)
+            if hx * hx + hy * hy + hz * hz >= self._thr4_sq:
+                self._start(hx, hy, hz, t_ms)
+            return None
+        p = (hx * self._ux + hy * self._uy + hz * self._uz) >> 6
+        if p > -self._thr4:
+            return None
+        if since < self.half_min_ms:
+            self._start(hx, hy, hz, t_ms)  # ringing after an impact, not a hand's swing
+            return None
+        if self.vertical_pct != 100 and p * 100 > -self._thr4 * self.vertical_pct and self._vertical(hx, hy, hz):
+            return None  # along gravity, gait and stairs swing hard: a vertical shake must be stronger
+        if self._align64 and p * p * 64 < self._align64 * (hx * hx + hy * hy + hz * hz):
+            self._start(hx, hy, hz, t_ms)  # the swing turned sideways: a body moving, not a hand shaking
+            return None
+        if self.ratio_pct and self._count >= 2:
+            prev = self._half
+            if since * 100 > prev * self.ratio_pct or prev * 100 > since * self.ratio_pct:
+                self._start(hx, hy, hz, t_ms)
+                return None
+        self._half = since
+        self._capture(hx, hy, hz)
+        self._last_t = t_ms
+        self._count += 1
+        if self._count >= self.excursions:
+            self._count = 0
+            self._quiet = True
+            self._quiet_until = ticks_add(t_ms, self.refractory_ms)
+            return self._onset_t
+        return None
+
+    def _vertical(self, hx, hy, hz):
+        # Within ~35 degrees of gravity: cos^2 >= 2/3. In 8 mg units so the products stay small ints.
+        k = self._k + 3
+        gx = self._gx >> k
+        gy = self._gy >> k
+        gz = self._gz >> k
+        d = hx * gx + hy * gy + hz * gz
+        return 3 * d * d >= 2 * (hx * hx + hy * hy + hz * hz) * (gx * gx + gy * gy + gz * gz)
+
+    def _start(self, hx, hy, hz, t_ms):
+        self._capture(hx, hy, hz)
+        self._count = 1
+        self._last_t = t_ms
+        self._onset_t = t_ms
