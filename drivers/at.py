@@ -352,6 +352,8 @@ class ATChannel:
                 self._urc(header, line)
                 return
             self._urc(header, None)  # the PDU line never came: report the header alone, route this line
+        if line == ">":
+            return  # a prompt that came after its command was abandoned (ESC sent): not an answer
         pending = self._pending
         if pending is not None and not pending.done.is_set():
             if not pending.echo_seen and line.upper() == pending.cmd.upper():

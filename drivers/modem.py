@@ -233,12 +233,14 @@ class Modem:
     """`uart`: UART-like (any/read/write). `power`: optional object with `async cycle()` (PWRKEY/reset).
     `model`: quirks name ("sim800", "a7670", "sim7600", "ec25", "bg95"); None: detected from AT+CGMI/CGMM.
     `log(text)`: optional. `on_event(kind, detail)`: optional plain function (must not block).
-    `retry_delays_ms`: waits between send attempts on transient errors (the count bounds the retries)."""
+    `retry_delays_ms`: waits between send attempts on transient errors (the count bounds the retries).
+    `auto_fetch`: after every start(), list the SIM (AT+CMGL=4) once a handler is set: messages that arrived
+    while the service was down or the modem was being power-cycled."""
 
     def __init__(self, uart, power=None, model=None, log=None, on_event=None, poll_ms=5,
                  retry_delays_ms=(2000, 5000, 15000), reassembly_timeout_ms=1800000, send_timeout_ms=60000,
                  sync_tries=10, sync_timeout_ms=1000, check_timeout_ms=2000, max_failures=3, max_recoveries=3,
-                 stored_retry_ms=30000):
+                 stored_retry_ms=30000, auto_fetch=True):
         self.uart = uart
         self.power = power
         self.model = model
@@ -253,6 +255,7 @@ class Modem:
         self.max_failures = max_failures
         self.max_recoveries = max_recoveries
         self.stored_retry_ms = stored_retry_ms
+        self.auto_fetch = auto_fetch
         self.channel = ATChannel(uart, urc_handler=self._on_urc, log=log, poll_ms=poll_ms)
         self.quirks = modems.by_name(model) if model else modems.Generic()
         self.info = {}
@@ -266,7 +269,9 @@ class Modem:
         self._rx_lock = asyncio.Lock()
         self._reassembler = pdu.Reassembler(timeout_ms=reassembly_timeout_ms)
         self._part_locations = {}  # (number, ref, total) -> [(storage, index)] of the parts seen
-        self._deleted_pending = []  # (storage, index) handled but not yet deleted (AT+CMGD failed)
+        # (storage, index, pdu_hex) handed over but not deleted (AT+CMGD failed): deleted when a listing shows
+        # the same PDU at the same place, never blindly (the index may hold a new message by then).
+        self._deleted_pending = []
         self._mem1 = None
         self._retry_stored = False
         self._last_stored_try = None
@@ -354,6 +359,10 @@ class Modem:
             await self._try("AT+%s=2" % via)  # unsolicited registration with lac/ci (27.007 7.2)
         self._failures = 0
         self._started = True
+        if self.auto_fetch:  # what arrived while nobody listened (or during a power cycle): listed by the worker
+            self._retry_stored = True
+            self._last_stored_try = None
+            self._wake.set()
         if not self.link_up:
             self.link_up = True
             self._event("link up", self.info.get("model"))
@@ -530,7 +539,7 @@ class Modem:
         for message in self._reassembler.expire(now):
             async with self._rx_lock:
                 await self._deliver(message, self._part_locations.pop(message.get("_key"), []))
-        if self._retry_stored and (self._last_stored_try is None
+        if self._retry_stored and self._sms_handler is not None and (self._last_stored_try is None
                                    or ticks_diff(now, self._last_stored_try) >= self.stored_retry_ms):
             await self.fetch_stored()
 
@@ -571,12 +580,13 @@ class Modem:
         self._retry_stored = False
         handed = 0
         async with self._rx_lock:
-            await self._retry_deletes()
             await self._use_storage(self.quirks.storage)
             lines = await self.channel.command("AT+CMGL=4", timeout_ms=20000)
             entries, problems = parse_cmgl(lines)
             for problem in problems:
                 self._log("AT+CMGL: " + problem)
+            listed = [(self.quirks.storage, index, pdu_hex) for index, _, pdu_hex in entries]
+            self._deleted_pending = [p for p in self._deleted_pending if p in listed or p[0] != self.quirks.storage]
             for index, stat, pdu_hex in entries:
                 if stat in (2, 3):
                     continue  # stored outgoing messages are not ours to handle
@@ -593,9 +603,10 @@ class Modem:
     async def _dispatch_pdu(self, pdu_hex, storage, index):
         """Decode one PDU and hand it over (reassembling parts). True: a handler took it; None: a part kept until
         the others come; False: not handed over (no handler, handler failed, not an incoming message)."""
-        location = [(storage, index)] if index is not None else []
-        if (storage, index) in self._deleted_pending:
-            return await self._delete(location)  # already handled: only the delete is missing
+        location = [(storage, index, pdu_hex)] if index is not None else []
+        if location and location[0] in self._deleted_pending:
+            await self._delete(location)  # already handed over: only the delete is missing
+            return False
         try:
             if pdu_hex is None:
                 raise pdu.PDUError("no PDU")
@@ -652,7 +663,7 @@ class Modem:
     async def _delete(self, location):
         ok = True
         for place in location:
-            storage, index = place
+            storage, index = place[0], place[1]
             try:
                 await self._use_storage(storage)
                 await self.channel.command("AT+CMGD=%d" % index)
@@ -663,12 +674,10 @@ class Modem:
                 self._log("AT+CMGD=%d failed: %s" % (index, exc))
                 if place not in self._deleted_pending:
                     self._deleted_pending.append(place)
+                    if len(self._deleted_pending) > MAX_QUEUE:
+                        self._deleted_pending.pop(0)  # forgetting one means a duplicate, never a loss
                 self._retry_stored = True
         return ok
-
-    async def _retry_deletes(self):
-        for place in list(self._deleted_pending):
-            await self._delete([place])
 
     # --- network state -------------------------------------------------------------------------------
     async def registration(self):

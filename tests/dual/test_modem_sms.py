@@ -219,7 +219,7 @@ def _stored_table(store, deleted, log=None):
 
 
 def test_cmti_reads_hands_over_then_deletes():
-    store = {3: pdu.encode_deliver(SENDER, "ALERT 1", TS)[0]}
+    store = {}
     deleted = []
     order = []
     uart, modem, events = make(_stored_table(store, deleted, order))
@@ -232,6 +232,9 @@ def test_cmti_reads_hands_over_then_deletes():
     modem.set_sms_handler(handler)
 
     async def body():
+        await pause()  # the listing after start() found an empty SIM
+        order.clear()
+        store[3] = pdu.encode_deliver(SENDER, "ALERT 1", TS)[0]
         uart.inject('\r\n+CMTI: "SM",3\r\n')
         await pause(60)
 
@@ -243,7 +246,7 @@ def test_cmti_reads_hands_over_then_deletes():
 
 
 def test_handler_failure_keeps_the_sms_and_it_is_retried():
-    store = {4: pdu.encode_deliver(SENDER, "ALERT 2", TS)[0]}
+    store = {}
     deleted = []
     uart, modem, events = make(_stored_table(store, deleted), stored_retry_ms=100000)
     calls = []
@@ -256,6 +259,8 @@ def test_handler_failure_keeps_the_sms_and_it_is_retried():
     modem.set_sms_handler(handler)
 
     async def body():
+        await pause()
+        store[4] = pdu.encode_deliver(SENDER, "ALERT 2", TS)[0]
         uart.inject('\r\n+CMTI: "SM",4\r\n')
         await pause(40)
         first = (list(deleted), list(calls))
@@ -278,7 +283,7 @@ def test_fetch_stored_handles_single_concatenated_and_undecodable():
     long_parts = pdu.encode_deliver(SENDER, "y" * 200, TS, concat_ref=77)
     store = {1: pdu.encode_deliver(SENDER, "one", TS)[0], 2: long_parts[1], 5: "0791FF", 7: long_parts[0]}
     deleted = []
-    uart, modem, events = make(_stored_table(store, deleted))
+    uart, modem, events = make(_stored_table(store, deleted), auto_fetch=False)
     got = []
 
     async def handler(sms):
@@ -294,11 +299,58 @@ def test_fetch_stored_handles_single_concatenated_and_undecodable():
     assert sorted(deleted) == [1, 2, 5, 7]
 
 
+def test_messages_stored_while_down_are_listed_after_start_and_deleted_after_handling():
+    store = {1: pdu.encode_deliver(SENDER, "while down 1", TS)[0], 2: pdu.encode_deliver(SENDER, "while down 2", TS)[0]}
+    deleted = []
+    uart, modem, events = make(_stored_table(store, deleted))
+    got = []
+
+    async def handler(sms):
+        got.append(sms["text"])
+
+    modem.set_sms_handler(handler)
+    run(started(modem, pause))
+    assert got == ["while down 1", "while down 2"] and deleted == [1, 2]
+    assert uart.commands.index("AT+CNMI=2,1,0,1,0") < uart.commands.index("AT+CMGL=4")
+
+
+def test_failed_delete_is_retried_by_the_next_listing_without_a_second_handover():
+    store = {6: pdu.encode_deliver(SENDER, "once", TS)[0]}
+    deleted = []
+    table = _stored_table(store, deleted)
+    fail = {"n": 1}
+    real = table["AT+CMGD=6"]
+
+    def flaky(cmd):
+        if fail["n"]:
+            fail["n"] -= 1
+            return ["+CMS ERROR: 500"]
+        return real(cmd)
+
+    table["AT+CMGD=6"] = flaky
+    uart, modem, events = make(table, auto_fetch=False)
+    got = []
+
+    async def handler(sms):
+        got.append(sms["text"])
+
+    modem.set_sms_handler(handler)
+
+    async def body():
+        await modem.fetch_stored()
+        after_first = list(deleted)
+        await modem.fetch_stored()
+        return after_first
+
+    assert run(started(modem, body)) == []
+    assert got == ["once"] and deleted == [6]
+
+
 def test_incomplete_concatenation_waits_on_the_sim_then_is_delivered_flagged():
     parts = pdu.encode_deliver(SENDER, "z" * 200, TS, concat_ref=9)
     store = {2: parts[0]}
     deleted = []
-    uart, modem, events = make(_stored_table(store, deleted), reassembly_timeout_ms=0)
+    uart, modem, events = make(_stored_table(store, deleted), reassembly_timeout_ms=0, auto_fetch=False)
     got = []
 
     async def handler(sms):

@@ -151,7 +151,7 @@ def test_failed_handler_keeps_sms_on_sim_and_fetch_stored_delivers_after_restart
     try:
         kept = asyncio.run(first_run())
         uart.close()
-        uart2, modem2 = driver(sim)
+        uart2, modem2 = driver(sim, auto_fetch=False)  # the explicit fetch_stored() below does the listing
         handed = asyncio.run(second_run())
         uart2.close()
         left = sim.inbox()
