@@ -19,20 +19,57 @@ EXTENSION = {
     0x3C: "[", 0x3D: "~", 0x3E: "]", 0x40: "|", 0x65: "€",
 }
 
-# A list, not the str: indexing a non-ASCII str is O(n) on MicroPython (UTF-8 inside).
-_DECODE = list(BASIC)
-# char -> septet, or 0x100 | code for an extension character (two septets: ESC, code).
-_ENCODE = {}
-for _i in range(128):
-    if _i != ESCAPE:
-        _ENCODE[_DECODE[_i]] = _i
-for _code in EXTENSION:
-    _ENCODE[EXTENSION[_code]] = 0x100 | _code
+# Tables kept small for a microcontroller's heap: bytes indexed by septet or by ASCII code, and dicts only for
+# the few characters outside ASCII. Decoding builds UTF-8 in a bytearray, then makes one str.
+_INVALID = 0xFF
+_EXT_FLAG = 0x80  # in _ENC: an extension character, code in the low 7 bits
+
+
+def _tables():
+    dec = bytearray(128)  # septet -> ASCII code, 0 when the character is not ASCII (then see dec_wide)
+    dec_wide = {}  # septet -> UTF-8 bytes
+    enc = bytearray(b"\xff" * 128)  # ASCII code -> septet | _EXT_FLAG for the extension table
+    enc_wide = {}  # code point -> septet, or 0x100 | code for the extension table
+    for i in range(128):
+        if i == ESCAPE:
+            continue
+        ch = BASIC[i]
+        o = ord(ch)
+        if o < 128:
+            dec[i] = o
+            enc[o] = i
+        else:
+            dec_wide[i] = ch.encode()
+            enc_wide[o] = i
+    ext = {}
+    for code in EXTENSION:
+        ch = EXTENSION[code]
+        ext[code] = ch.encode()
+        o = ord(ch)
+        if o < 128:
+            enc[o] = _EXT_FLAG | code
+        else:
+            enc_wide[o] = 0x100 | code
+    return bytes(dec), dec_wide, ext, bytes(enc), enc_wide
+
+
+_DEC, _DEC_WIDE, _DEC_EXT, _ENC, _ENC_WIDE = _tables()
+
+
+def _code(ch):
+    """-> septet, 0x100 | code for an extension character, or None outside the alphabet."""
+    o = ord(ch)
+    if o < 128:
+        v = _ENC[o]
+        if v == _INVALID:
+            return None
+        return (0x100 | (v & 0x7F)) if v & _EXT_FLAG else v
+    return _ENC_WIDE.get(o)
 
 
 def char_septets(ch):
     """Septets one character takes (1, or 2 for the extension table), 0 when it is not in the alphabet."""
-    code = _ENCODE.get(ch)
+    code = _code(ch)
     if code is None:
         return 0
     return 2 if code > 0xFF else 1
@@ -41,9 +78,8 @@ def char_septets(ch):
 def encode(text):
     """Text -> bytearray of septet values (escapes included), or None when a character is outside GSM-7."""
     out = bytearray()
-    get = _ENCODE.get
     for ch in text:
-        code = get(ch)
+        code = _code(ch)
         if code is None:
             return None
         if code > 0xFF:
@@ -54,26 +90,37 @@ def encode(text):
     return out
 
 
+def _put(out, s):
+    a = _DEC[s]
+    if a:
+        out.append(a)
+    else:
+        out.extend(_DEC_WIDE[s])
+
+
 def decode(septets):
     """Septet values -> text. An unknown extension code shows its basic character and an escape with nothing
     after it (or ESC ESC, reserved) a space, as TS 23.038 asks of a receiving entity."""
-    out = []
+    out = bytearray()
     escaped = False
     for s in septets:
         s &= 0x7F
         if escaped:
             escaped = False
-            ch = EXTENSION.get(s)
-            if ch is None:
-                ch = " " if s == ESCAPE else _DECODE[s]
-            out.append(ch)
+            ext = _DEC_EXT.get(s)
+            if ext is not None:
+                out.extend(ext)
+            elif s == ESCAPE:
+                out.append(0x20)
+            else:
+                _put(out, s)
         elif s == ESCAPE:
             escaped = True
         else:
-            out.append(_DECODE[s])
+            _put(out, s)
     if escaped:
-        out.append(" ")
-    return "".join(out)
+        out.append(0x20)
+    return str(out, "utf-8")
 
 
 def pack(septets, fill_bits=0, cr_pad=False):
