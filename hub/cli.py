@@ -9,12 +9,14 @@ import sys
 
 # name -> module defining register(subparsers). Keep sorted.
 COMMANDS = {
+    "fall": "hub.commands.triggers_cmd",
     "gps": "hub.commands.gps_cmd",
     "hub": "hub.commands.hub_cmd",
     "modem": "hub.commands.modem_cmd",
     "nmea": "hub.commands.nmea_cmd",
     "pdu": "hub.commands.pdu_cmd",
     "power": "hub.commands.power_cmd",
+    "shake": "hub.commands.triggers_cmd",
     "sim": "hub.commands.sim_cmd",
     "sms": "hub.commands.modem_cmd",
 }
