@@ -184,46 +184,48 @@ def _encode_timestamp(ts, what):
     return bytes([_semi(year % 100), _semi(month), _semi(day), _semi(hour), _semi(minute), _semi(second), zone])
 
 
-def _ucs2_units(text):
-    units = []
+def _ucs2_bytes(text):
+    """Text -> UTF-16 big-endian octets (TS 23.038's UCS-2, with surrogate pairs for characters beyond U+FFFF),
+    in a bytearray: two octets a unit, not a list of ints, to keep a long text small on a microcontroller."""
+    out = bytearray()
     for ch in text:
         cp = ord(ch)
         if cp > 0xFFFF:
             cp -= 0x10000
-            units.append(0xD800 | (cp >> 10))
-            units.append(0xDC00 | (cp & 0x3FF))
+            high = 0xD800 | (cp >> 10)
+            low = 0xDC00 | (cp & 0x3FF)
+            out.append(high >> 8)
+            out.append(high & 0xFF)
+            out.append(low >> 8)
+            out.append(low & 0xFF)
         else:
-            units.append(cp)
-    return units
+            out.append(cp >> 8)
+            out.append(cp & 0xFF)
+    return out
 
 
-def _cut(units, limit, unsafe_before):
-    """Split `units` into chunks of at most `limit`, never cutting right after an element for which
-    `unsafe_before` is true (an escape, a high surrogate)."""
+def _cut(data, limit, width):
+    """Split `data` (septets, width 1; UTF-16 octets, width 2) into chunks of at most `limit` units, never right
+    after an escape septet or a high surrogate: an extension character or an emoji is never split."""
     chunks = []
     start = 0
-    n = len(units)
+    n = len(data)
+    step = limit * width
     while start < n:
-        end = start + limit
+        end = start + step
         if end >= n:
             end = n
-        elif unsafe_before(units[end - 1]):
+        elif width == 1 and data[end - 1] == gsm7.ESCAPE:
             end -= 1
-        chunks.append(units[start:end])
+        elif width == 2 and 0xD8 <= data[end - 2] <= 0xDB:
+            end -= 2
+        chunks.append(data[start:end])
         start = end
     return chunks
 
 
-def _is_escape(septet):
-    return septet == gsm7.ESCAPE
-
-
-def _is_high_surrogate(unit):
-    return 0xD800 <= unit <= 0xDBFF
-
-
 def _split_text(text, force_ucs2, concat_ref):
-    """-> (alphabet, chunks of septets or UCS-2 units, UDH length per part or 0)."""
+    """-> (alphabet, chunks of septets, UTF-16 octets or data octets, UDH length per part or 0)."""
     udh_len = 7 if concat_ref is not None and concat_ref > 255 else 6
     if isinstance(text, (bytes, bytearray)):
         if len(text) <= _UD_OCTETS:
@@ -235,18 +237,21 @@ def _split_text(text, force_ucs2, concat_ref):
         return DATA8, chunks, udh_len
     if not isinstance(text, str):
         raise PDUError("text must be a string (or bytes for 8-bit data), not %r" % (text,))
+    if len(text) > _MAX_PARTS * 153:
+        # Refused before encoding: no alphabet fits more, and a microcontroller has no room to find out.
+        raise PDUError("text too long: %d characters, at most %d parts" % (len(text), _MAX_PARTS))
     sept = None if force_ucs2 else gsm7.encode(text)
     if sept is not None:
         if len(sept) <= _SINGLE_GSM7:
             return GSM7, [sept], 0
         limit = (_UD_OCTETS - udh_len) * 8 // 7
-        chunks = _cut(sept, limit, _is_escape)
+        chunks = _cut(sept, limit, 1)
         alphabet = GSM7
     else:
-        units = _ucs2_units(text)
-        if len(units) <= _SINGLE_UCS2:
+        units = _ucs2_bytes(text)
+        if len(units) <= 2 * _SINGLE_UCS2:
             return UCS2, [units], 0
-        chunks = _cut(units, (_UD_OCTETS - udh_len) // 2, _is_high_surrogate)
+        chunks = _cut(units, (_UD_OCTETS - udh_len) // 2, 2)
         alphabet = UCS2
     if len(chunks) > _MAX_PARTS:
         raise PDUError("text too long: %d parts needed, at most %d" % (len(chunks), _MAX_PARTS))
@@ -291,15 +296,8 @@ def _user_data(text, force_ucs2, concat_ref, reference, message_class=None):
             fill = header_septets * 7 - len(udh) * 8
             ud = udh + gsm7.pack(chunk, fill)
             udl = header_septets + len(chunk)
-        elif alphabet == DATA8:
-            ud = udh + chunk
-            udl = len(ud)
         else:
-            body = bytearray()
-            for unit in chunk:
-                body.append(unit >> 8)
-                body.append(unit & 0xFF)
-            ud = udh + body
+            ud = udh + chunk
             udl = len(ud)
         parts.append((bool(udh), udl, ud))
     return _dcs_for(alphabet, message_class), parts
