@@ -97,6 +97,7 @@ class SimulatedModem(ATCommands):
         self._thread = None
         self._running = False
         self._outbuf = bytearray()
+        self._echo = bytearray()  # echoed input of one read, written before any reply it triggers
         self._ready = threading.Event()
         self._reset_settings()
         self._reset_session()
@@ -164,7 +165,7 @@ class SimulatedModem(ATCommands):
                 self.faults[fault] = float(params.get("p", 0.1))
             elif fault == "line_noise":
                 noise = bytes(self._rng.randrange(256) for _ in range(int(params.get("count", 16))))
-                self._write(noise, raw=True)
+                self._write(noise)
             elif fault == "storage_full":
                 name = params.get("storage", "SM")
                 self.storages[name].forced_full = bool(params.get("full", True))
@@ -416,6 +417,7 @@ class SimulatedModem(ATCommands):
                     self.transcript.append((time.time(), "in", data))
                     for b in data:
                         self._feed(b)
+                    self._flush_echo()
                 self._run_due_timers()
                 self._flush()
 
@@ -455,14 +457,14 @@ class SimulatedModem(ATCommands):
                 self._send_response([], "OK")
             else:
                 if self.echo:
-                    self._write(bytes([b]), raw=True)
+                    self._echo.append(b)
                 if len(self.prompt_data) < 2 * 180:
                     self.prompt_data.append(b)
             return
         if self.state == "waiting":
             return  # real modems ignore the UART until +CMGS / +CMS ERROR
         if self.echo:
-            self._write(bytes([b]), raw=True)
+            self._echo.append(b)
         if b == 13:
             line, self.line = self.line.decode("latin-1"), bytearray()
             if line.strip():
@@ -485,7 +487,7 @@ class SimulatedModem(ATCommands):
         self.pending = pending
         self.prompt_data = bytearray()
         self.state = "prompt"
-        self._write(b"\r\n> ", raw=True)
+        self._write(b"\r\n> ")
 
     # ---- bytes to the host -----------------------------------------------------------------------------------
     def _send_response(self, lines, final):
@@ -521,7 +523,14 @@ class SimulatedModem(ATCommands):
         for text in held:
             self._write(text.encode())
 
-    def _write(self, data, raw=False):
+    def _flush_echo(self):
+        if self._echo:
+            echo, self._echo = bytes(self._echo), bytearray()
+            self._write(echo, echoed=True)
+
+    def _write(self, data, echoed=False):
+        if not echoed:
+            self._flush_echo()
         p_drop = self.faults.get("drop_bytes", 0.0)
         p_dup = self.faults.get("duplicate_bytes", 0.0)
         if p_drop or p_dup:
