@@ -1,0 +1,127 @@
+"""The SKiDL schematics pass SKiDL's ERC and our design rules, and both checks catch the faults they exist for.
+
+SKiDL keeps global state and writes log files where it is imported, so each check runs in a subprocess whose
+working directory is a temporary one."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.micropython import REPO
+
+SCHEMATIC = REPO / "hardware" / "schematic.py"
+
+FAULTS_SCRIPT = r"""
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("schematic", sys.argv[1])
+s = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(s)
+
+def pin_on(cc, ref, name):
+    part = next(p for p in cc.circuit.parts if p.ref == ref)
+    return part[name]
+
+def caps_on(cc, net_name, value=None):
+    net = next(n for n in cc.circuit.nets if n.name == net_name)
+    return [p.part for p in net.pins if p.part.ref_prefix == "C" and (value is None or p.part.value == value)]
+
+def check(cc):
+    errors, warnings, report = s.run_erc(cc)
+    return {"errors": errors, "warnings": warnings, "report": report, "rules": s.design_rule_problems(cc)}
+
+results = {}
+results["clean_a"] = check(s.build_a())
+results["clean_b"] = check(s.build_b())
+
+cc = s.build_a()  # the GPS's TXD output shorted to the modem's TXD output
+net = pin_on(cc, "U2", "TXD").net
+pin_on(cc, "U3", "TXD").disconnect()
+net += pin_on(cc, "U3", "TXD")
+results["outputs_shorted"] = check(cc)
+
+cc = s.build_a()  # the GPS supply's decoupling capacitor left off
+for cap in caps_on(cc, "GPS_VCC"):
+    cap[1].disconnect()
+results["no_decoupling"] = check(cc)
+
+cc = s.build_a()  # the modem's bulk capacitors left off
+for cap in caps_on(cc, "VBAT", "470uF"):
+    cap[1].disconnect()
+results["no_bulk"] = check(cc)
+
+cc = s.build_b()  # the motor without its flyback diode
+pin_on(cc, "D1", "A").disconnect()
+results["no_flyback"] = check(cc)
+
+cc = s.build_a()  # the IMU's supply pin left unconnected from 3V3
+pin_on(cc, "U4", "VDD").disconnect()
+s_net = s.Net("IMU_VDD_FLOATING", circuit=cc.circuit)
+s_net += pin_on(cc, "U4", "VDD")
+results["unpowered"] = check(cc)
+
+original = s.load_pinout
+def with_supply_switch(build):
+    data = original(build)
+    data["functions"]["modem_power_en"] = {"pin": 12, "mode": "out", "active": "high"}
+    return data
+s.load_pinout = with_supply_switch
+results["unwired_function"] = check(s.build_a())
+print(json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("skidl")
+    script = cwd / "faults.py"
+    script.write_text(FAULTS_SCRIPT)
+    proc = subprocess.run([sys.executable, str(script), str(SCHEMATIC)], capture_output=True, text=True, cwd=cwd,
+                          timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("build", ["a", "b"])
+def test_schematic_passes_skidl_erc_and_our_rules(results, build):
+    clean = results[f"clean_{build}"]
+    assert (clean["errors"], clean["warnings"], clean["rules"]) == (0, 0, []), clean["report"]
+
+
+def test_skidl_erc_catches_two_outputs_on_one_net(results):
+    r = results["outputs_shorted"]
+    assert r["errors"] >= 1 and "OUTPUT" in r["report"], r["report"]
+
+
+def test_skidl_erc_catches_an_unpowered_supply_pin(results):
+    r = results["unpowered"]
+    assert r["errors"] + r["warnings"] >= 1 and "IMU_VDD_FLOATING" in r["report"], r["report"]
+
+
+def test_rules_catch_a_missing_decoupling_capacitor(results):
+    assert any("U3 VCC (net GPS_VCC) has no decoupling capacitor" in p for p in results["no_decoupling"]["rules"])
+
+
+def test_rules_catch_missing_bulk_capacitance_on_the_modem_supply(results):
+    assert any("modem VBAT has" in p and "needs >= 500 uF" in p for p in results["no_bulk"]["rules"])
+
+
+def test_rules_catch_a_motor_without_flyback_diode(results):
+    assert "motor M1 has no flyback diode across it" in results["no_flyback"]["rules"]
+
+
+def test_rules_catch_a_pinout_function_the_schematic_does_not_wire(results):
+    assert "pinout function modem_power_en is not wired in the schematic" in results["unwired_function"]["rules"]
+
+
+@pytest.mark.parametrize("build", ["a", "b"])
+def test_committed_netlist_is_current_and_the_command_succeeds(tmp_path, build):
+    out = tmp_path / "netlist.txt"
+    proc = subprocess.run([sys.executable, str(SCHEMATIC), "--build", build, "--netlist", str(out)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=240)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SKiDL ERC: 0 errors, 0 warnings" in proc.stdout and "design rules: 0 problems" in proc.stdout
+    committed = (REPO / "hardware" / f"build-{build}" / "netlist.txt").read_text()
+    assert out.read_text() == committed, f"run hardware/schematic.py --build {build} --netlist " \
+                                         f"hardware/build-{build}/netlist.txt and commit"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["netlist.txt"]
