@@ -4,6 +4,25 @@
 sends (the modem simulator plays the network), `decode` reads all three. `decode` is total: any string gives a dict
 or PDUError with a message naming what is wrong. `Reassembler` joins concatenated parts and never drops an
 incomplete message silently: a missing part must not lose an alert.
+
+decode() returns a dict with these keys:
+  type           "deliver" | "submit" | "status-report"
+  number         sender (deliver) or recipient (submit, status-report): "+" then digits for TON international,
+                 plain digits otherwise (semi-octets A-E as * # a b c), the text of an alphanumeric address
+  smsc           the service centre number, or None
+  text           the text; for 8-bit data the hex of the octets
+  encoding       "gsm7" | "ucs2" | "8bit" (compressed text is handed over as 8-bit data)
+  timestamp      TP-SCTS as ISO 8601 with its zone ("2026-11-23T10:15:00+01:00"); None for a submit
+  concat         {"ref", "part", "total"} from a concatenation element (IEI 00 or 08), or None
+  reference      TP-MR (submit, status-report), else None
+  status         TP-ST (status-report), else None
+  status_report  TP-SRR (submit), TP-SRI (deliver), TP-SRQ (status-report), as a bool
+  udh            [(iei, data hex)] of the user data header, or []
+  ports          {"dest", "src"} from an application port element (IEI 04 or 05), or None
+  pid, dcs       TP-PID and TP-DCS as integers
+  truncated      True only when decode(strict=False) read less user data than TP-UDL announced
+and, where the PDU has them: discharge (status-report, ISO 8601), validity_minutes (relative TP-VP) or
+validity_until (absolute TP-VP, ISO 8601).
 """
 import binascii
 
@@ -662,7 +681,8 @@ def decode(pdu_hex, has_smsc=True, strict=True):
 
 
 class Reassembler:
-    """Joins the parts of concatenated messages, keyed by (number, ref, total). Duplicates are ignored.
+    """Joins the parts of concatenated messages, keyed by (number, ref, total). Duplicates are ignored, also
+    copies of a message completed less than `timeout_ms` ago.
     A message whose first part is older than `timeout_ms`, or pushed out when more than `max_messages` are
     pending, comes out of `expire` marked incomplete with its missing part numbers: never dropped."""
 
@@ -672,6 +692,9 @@ class Reassembler:
         self._pending = {}  # key -> [first_ms, {part: decoded}]
         self._order = []  # keys, oldest first
         self._evicted = []
+        # Completed recently: key -> (ms, {part: text}). A modem that failed to delete its parts hands them over
+        # again; those copies are ignored, while a new message that reuses the reference (different text) is not.
+        self._recent = {}
 
     def pending(self):
         return len(self._pending)
@@ -685,6 +708,10 @@ class Reassembler:
             message["missing"] = []
             return message
         key = (decoded.get("number"), concat["ref"], concat["total"])
+        recent = self._recent.get(key)
+        if recent is not None and ticks_diff(now_ms, recent[0]) < self.timeout_ms:
+            if recent[1].get(concat["part"]) == decoded.get("text"):
+                return None
         entry = self._pending.get(key)
         if entry is None:
             if len(self._pending) >= self.max_messages:
@@ -701,7 +728,20 @@ class Reassembler:
             return None
         del self._pending[key]
         self._order.remove(key)
+        self._remember(key, parts, now_ms)
         return self._join(parts, concat["total"])
+
+    def _remember(self, key, parts, now_ms):
+        if key not in self._recent and len(self._recent) >= self.max_messages:
+            oldest = None
+            for k in self._recent:
+                if oldest is None or ticks_diff(self._recent[oldest][0], self._recent[k][0]) > 0:
+                    oldest = k
+            del self._recent[oldest]
+        texts = {}
+        for n in parts:
+            texts[n] = parts[n].get("text")
+        self._recent[key] = (now_ms, texts)
 
     def expire(self, now_ms):
         """Incomplete messages whose first part arrived `timeout_ms` ago or more (and any evicted ones)."""
@@ -713,6 +753,9 @@ class Reassembler:
                 del self._pending[key]
                 self._order.remove(key)
                 out.append(self._join(entry[1], key[2]))
+        for key in list(self._recent):
+            if ticks_diff(now_ms, self._recent[key][0]) >= self.timeout_ms:
+                del self._recent[key]
         return out
 
     @staticmethod

@@ -418,3 +418,20 @@ def test_alphanumeric_sender_counted_in_whole_octets():
     packed = pdu._hex(gsm7.pack(gsm7.encode("Deme123")))
     decoded = pdu.decode("00040ED0" + packed + "0000" "62113201510040" "00")
     assert decoded["number"] == "Deme123"
+
+
+def test_copies_after_completion_are_ignored_but_a_reused_reference_is_not():
+    ts = (2026, 11, 23, 10, 15, 0, 0)
+    first = pdu.encode_deliver(MALI, "a" * 200, ts, concat_ref=0)
+    again = pdu.encode_deliver(MALI, "b" * 200, ts, concat_ref=0)  # a sender that always uses ref 0
+    r = pdu.Reassembler(timeout_ms=1000)
+    assert r.add(pdu.decode(first[0]), 0) is None
+    assert r.add(pdu.decode(first[1]), 1)["text"] == "a" * 200
+    assert r.add(pdu.decode(first[1]), 2) is None  # the modem handed the same parts over again
+    assert r.add(pdu.decode(first[0]), 3) is None
+    assert r.add(pdu.decode(again[1]), 4) is None
+    assert r.add(pdu.decode(again[0]), 5)["text"] == "b" * 200
+    assert r.expire(10000) == [] and r.pending() == 0
+    # after the timeout the same copy counts as new again (delivered, never lost)
+    assert r.add(pdu.decode(first[0]), 20000) is None
+    assert r.add(pdu.decode(first[1]), 20001)["text"] == "a" * 200

@@ -195,3 +195,20 @@ def test_smspdudecoder_reads_our_delivers(sender, text, ref, ts):
         assert theirs["content"] == _their_text(pdu_hex, ours)
         assert theirs["partial"] == _their_partial(ours["concat"])
         assert theirs["date"] == datetime.fromisoformat(ours["timestamp"]).astimezone(UTC)
+
+
+@SETTINGS
+@given(text=st.text(st.sampled_from("ab€ɛ😀"), min_size=161, max_size=700), ref=st.integers(0, 65535),
+       order=st.randoms(use_true_random=False), duplicates=st.lists(st.integers(0, 20), max_size=5))
+def test_reassembly_in_any_order_with_duplicates(text, ref, order, duplicates):
+    pdus = pdu.encode_deliver("+22370123456", text, (2026, 11, 23, 10, 15, 0, 4), concat_ref=ref)
+    arrivals = list(pdus) + [pdus[i % len(pdus)] for i in duplicates]
+    order.shuffle(arrivals)
+    r = pdu.Reassembler()
+    done = []
+    for t, p in enumerate(arrivals):
+        message = r.add(pdu.decode(p), t)
+        if message is not None:
+            done.append(message)
+    assert len(done) == 1 and done[0]["text"] == text and done[0]["parts"] == len(pdus)
+    assert r.expire(10**6) == [] and r.pending() == 0
