@@ -12,9 +12,11 @@ class Generic:
 
     name = "generic"
     storage = "SM"  # SIM storage: every model reads and deletes there (27.005 3.2.2 <mem1>)
-    registration = ("CREG",)  # AT+<x>? commands to ask, most specific access technology first
+    # AT+<x>? commands to ask, most specific access technology first
+    registration = ("CREG",)  # type: tuple
     cnmi = "AT+CNMI=2,1,0,1,0"  # store MT SMS and announce +CMTI; status reports routed as +CDS (27.005 3.4.1)
-    reboot_urcs = ("RDY",)  # a line meaning "the modem (re)booted: its settings are lost"
+    # lines meaning "the modem (re)booted or powered down: its settings are lost"
+    reboot_urcs = ("RDY",)  # type: tuple
     battery = True  # AT+CBC answers (27.007 8.4)
     start_delay_ms = 0  # extra wait after the first AT reply before SIM/SMS commands succeed
 
