@@ -25,10 +25,15 @@ Times are milliseconds since UTC midnight ("time_ms"), dates (year, month, day) 
   ZDA: time_ms day month year tz_h tz_m
   GNS: time_ms lat lon mode sats hdop alt geoid_sep dgps_age navstatus   (mode: one letter per system, "AAN")
 
-Allocation: the scan works in place on the caller's bytes (or on the parser's fixed line buffer when a sentence
-straddles two reads), numbers are decoded digit by digit, talker and type names are shared constants: a sentence
-costs its result dict and its float fields (see tools/bench_nmea.py for the measured bytes per sentence).
+Two field decoders give identical results (tests/hub/test_nmea_fuzz.py checks they agree on random input):
+- in place (the default on MicroPython): the scan works on the caller's bytes (or on the parser's fixed line
+  buffer when a sentence straddles two reads), numbers are decoded digit by digit, talker and type names are
+  shared constants: a sentence costs its result dict and its float fields;
+- split (the default on CPython): bytes.split, bytes.isdigit, int() and float() do the work in C, for the hub's
+  speed; they allocate a bytes object per field, which CPython does not mind.
+tools/bench_nmea.py measures both: sentences per second and bytes allocated per sentence.
 """
+from drivers.compat import MICROPYTHON
 
 MAX_LINE = 120  # NMEA 0183 allows 82 characters; some receivers exceed it a little (long GSV, TXT)
 MAX_FIELDS = 40  # GSV with 4 satellites and a 4.11 signal id has 21 fields
@@ -58,6 +63,9 @@ _TYPES = _names(("RMC", "GGA", "GSA", "GSV", "GLL", "VTG", "ZDA", "GNS"))
 _CHR = tuple(chr(i) for i in range(128))
 _POW10 = tuple(10 ** i for i in range(19))
 _FPOW10 = tuple(float(10 ** i) for i in range(19))
+_F60POW10 = tuple(60.0 * 10 ** i for i in range(19))  # exact: one float fewer per coordinate
+_PRINTABLE = bytes(range(32, 127))
+_ZEROS = bytes(8)
 _HEX = {}
 for _i, _c in enumerate(b"0123456789ABCDEF"):
     _HEX[_c] = _i
@@ -65,103 +73,194 @@ for _i, _c in enumerate(b"abcdef"):
     _HEX[_c] = 10 + _i
 
 
-class NMEAParser:
-    """Frames a byte stream into sentences and decodes them. One parser per receiver."""
+class _Sentences:
+    """Sentence layouts, over field accessors a subclass provides: _int, _float, _char, _char_or_none, _coord,
+    _time, _date, _letters (field index i; missing or empty -> None; malformed -> NMEAError) and _nf."""
 
-    def __init__(self, require_checksum=True, satellites=True):
-        self.require_checksum = require_checksum
-        self.satellites = satellites  # False: GSV gives counts only (no per-satellite tuples), less allocation
-        self.errors = {}
-        for kind in ERROR_KINDS:
-            self.errors[kind] = 0
-        self.sentences = 0  # decoded
-        self.skipped = 0  # well formed but not decoded (proprietary, other types)
-        self.noise_bytes = 0
-        self._line = bytearray(MAX_LINE)
-        self._n = -1  # bytes held in _line; -1: hunting for '$'
+    satellites = True
+
+    def _sentence(self, buf, kind, talker):
+        if kind == "GGA":
+            return self._gga(buf, talker)
+        if kind == "RMC":
+            return self._rmc(buf, talker)
+        if kind == "GSA":
+            return self._gsa(buf, talker)
+        if kind == "GSV":
+            return self._gsv(buf, talker)
+        if kind == "GLL":
+            return self._gll(buf, talker)
+        if kind == "VTG":
+            return self._vtg(buf, talker)
+        if kind == "GNS":
+            return self._gns(buf, talker)
+        return self._zda(buf, talker)
+
+    def _rmc(self, buf, talker):
+        status = self._char(buf, 2)
+        lat = self._coord(buf, 3, "S")
+        lon = self._coord(buf, 5, "W")
+        magvar = self._float(buf, 10)
+        if magvar is not None and self._char(buf, 11) == "W":
+            magvar = -magvar
+        return {
+            "talker": talker, "type": "RMC", "time_ms": self._time(buf, 1), "status": status,
+            "lat": lat, "lon": lon, "speed_kn": self._float(buf, 7), "course": self._float(buf, 8),
+            "date": self._date(buf, 9), "magvar": magvar, "mode": self._char(buf, 12),
+            "navstatus": self._char(buf, 13),
+        }
+
+    def _gga(self, buf, talker):
+        return {
+            "talker": talker, "type": "GGA", "time_ms": self._time(buf, 1),
+            "lat": self._coord(buf, 2, "S"), "lon": self._coord(buf, 4, "W"),
+            "quality": self._int(buf, 6), "sats": self._int(buf, 7), "hdop": self._float(buf, 8),
+            "alt": self._float(buf, 9), "geoid_sep": self._float(buf, 11), "dgps_age": self._float(buf, 13),
+            "dgps_station": self._int(buf, 14),
+        }
+
+    def _gsa(self, buf, talker):
+        prns = []
+        k = 3
+        while k < 15:
+            p = self._int(buf, k)
+            if p is not None:
+                prns.append(p)
+            k += 1
+        return {
+            "talker": talker, "type": "GSA", "opmode": self._char(buf, 1), "fix": self._int(buf, 2),
+            "prns": tuple(prns), "pdop": self._float(buf, 15), "hdop": self._float(buf, 16),
+            "vdop": self._float(buf, 17), "system": self._lenient_int(buf, 18),
+        }
+
+    def _lenient_int(self, buf, i):
+        # Optional trailing ids: SiRF-TriG writes a DOP-like "3.3" where NMEA 4.11 puts the system id.
+        try:
+            return self._int(buf, i)
+        except NMEAError:
+            return None
+
+    def _gsv(self, buf, talker):
+        nf = self._nf
+        # 4.11 appends a signal id: 4 + 4*n fields plus one.
+        nsat = (nf - 4) // 4
+        signal = self._int(buf, nf - 1) if (nf - 4) % 4 == 1 else None
+        sats = None
+        if self.satellites:
+            lst = []
+            k = 0
+            while k < nsat:
+                f = 4 + 4 * k
+                prn = self._int(buf, f)
+                if prn is not None:
+                    lst.append((prn, self._int(buf, f + 1), self._int(buf, f + 2), self._int(buf, f + 3)))
+                k += 1
+            sats = tuple(lst)
+        return {
+            "talker": talker, "type": "GSV", "total": self._int(buf, 1), "num": self._int(buf, 2),
+            "in_view": self._int(buf, 3), "sats": sats, "signal": signal,
+        }
+
+    def _gll(self, buf, talker):
+        return {
+            "talker": talker, "type": "GLL", "lat": self._coord(buf, 1, "S"), "lon": self._coord(buf, 3, "W"),
+            "time_ms": self._time(buf, 5), "status": self._char(buf, 6), "mode": self._char(buf, 7),
+        }
+
+    def _vtg(self, buf, talker):
+        # NMEA 2.x+: course,T,course_mag,M,knots,N,kmh,K,mode. Some old receivers omit the unit letters:
+        # then field 2 is not 'T' and the layout is course,course_mag,knots,kmh.
+        if self._nf > 2 and self._char_or_none(buf, 2) not in ("T", None):
+            return {
+                "talker": talker, "type": "VTG", "course": self._float(buf, 1),
+                "course_mag": self._float(buf, 2), "speed_kn": self._float(buf, 3),
+                "speed_kmh": self._float(buf, 4), "mode": None,
+            }
+        return {
+            "talker": talker, "type": "VTG", "course": self._float(buf, 1), "course_mag": self._float(buf, 3),
+            "speed_kn": self._float(buf, 5), "speed_kmh": self._float(buf, 7), "mode": self._char(buf, 9),
+        }
+
+    def _zda(self, buf, talker):
+        day = self._int(buf, 2)
+        month = self._int(buf, 3)
+        year = self._int(buf, 4)
+        if day is not None and not 1 <= day <= 31:
+            raise NMEAError("format", "date")
+        if month is not None and not 1 <= month <= 12:
+            raise NMEAError("format", "date")
+        return {
+            "talker": talker, "type": "ZDA", "time_ms": self._time(buf, 1), "day": day, "month": month,
+            "year": year, "tz_h": self._int(buf, 5), "tz_m": self._int(buf, 6),
+        }
+
+    def _gns(self, buf, talker):
+        return {
+            "talker": talker, "type": "GNS", "time_ms": self._time(buf, 1),
+            "lat": self._coord(buf, 2, "S"), "lon": self._coord(buf, 4, "W"),
+            "mode": self._letters(buf, 6), "sats": self._int(buf, 7),
+            "hdop": self._float(buf, 8), "alt": self._float(buf, 9), "geoid_sep": self._float(buf, 10),
+            "dgps_age": self._float(buf, 11), "navstatus": self._char(buf, 13),
+        }
+
+
+def _talker_and_kind(t0, t1, t2, t3, t4):
+    """(talker, kind) of a 5-letter address, kind None for types we do not decode."""
+    if not (65 <= t0 <= 90 and 65 <= t1 <= 90):
+        raise NMEAError("format", "talker")
+    kind = _TYPES.get((t2 << 16) | (t3 << 8) | t4)
+    if kind is None:
+        return None, None
+    talker = _TALKERS.get((t0 << 8) | t1)
+    if talker is None:
+        talker = _CHR[t0] + _CHR[t1]
+    return talker, kind
+
+
+def _coord_value(deg, minutes, frac, dec, neg_letter, hemi):
+    if minutes >= 60:
+        raise NMEAError("format", "minutes")
+    if dec > 0:
+        value = deg + (minutes * _POW10[dec] + frac) / _F60POW10[dec]
+    else:
+        value = deg + minutes / 60.0
+    if hemi == neg_letter:
+        value = -value
+    elif hemi != ("N" if neg_letter == "S" else "E"):
+        raise NMEAError("format", "hemisphere")
+    limit = 90.0 if neg_letter == "S" else 180.0
+    if not -limit <= value <= limit:
+        raise NMEAError("format", "coordinate range")
+    return value
+
+
+def _check_time(v):
+    h = v // 10000
+    m = (v // 100) % 100
+    s = v % 100
+    if h > 23 or m > 59 or s > 60:
+        raise NMEAError("format", "time")
+    return ((h * 60 + m) * 60 + s) * 1000
+
+
+def _check_date(v):
+    day = v // 10000
+    month = (v // 100) % 100
+    yy = v % 100
+    if not (1 <= day <= 31 and 1 <= month <= 12):
+        raise NMEAError("format", "date")
+    return (2000 + yy if yy < 80 else 1900 + yy, month, day)
+
+
+class _InPlace(_Sentences):
+    """Decodes a sentence where it lies: field boundaries in a preallocated list, numbers digit by digit."""
+
+    def __init__(self, satellites):
+        self.satellites = satellites
         self._pos = [0] * (MAX_FIELDS + 1)
         self._nf = 0
 
-    # ---- stream ----
-    def feed(self, data):
-        """Feed received bytes; returns a list of the sentences completed by them (possibly empty)."""
-        out = []
-        self.feed_into(data, out.append)
-        return out
-
-    def feed_into(self, data, handler):
-        """Feed received bytes and call handler(sentence_dict) for each decoded sentence. Never raises
-        (except what handler raises)."""
-        i = 0
-        size = len(data)
-        line = self._line
-        while i < size:
-            n = self._n
-            if n < 0:
-                j = data.find(b"$", i)
-                if j < 0:
-                    self.noise_bytes += size - i
-                    return
-                self.noise_bytes += j - i
-                i = j
-                n = 0
-            nl = data.find(b"\n", i + 1 if n == 0 else i)
-            end = size if nl < 0 else nl
-            start = i + 1 if n == 0 else i
-            dollar = data.find(b"$", start, end)
-            if dollar >= 0:
-                # A new sentence began before this one ended: the receiver cut it (buffer overrun, reset).
-                self._count("truncated")
-                self._n = -1
-                i = dollar
-                continue
-            if n == 0 and nl >= 0:
-                # The whole line is in data: decode in place, no copy.
-                if nl - i > MAX_LINE:
-                    self._count("overflow")
-                else:
-                    self._decode(data, i, nl, handler)
-                self._n = -1
-                i = nl + 1
-                continue
-            # Partial line: keep it in the fixed buffer.
-            take = end - i
-            if n + take > MAX_LINE:
-                self._count("overflow")
-                self._n = -1
-                i = end + 1 if nl >= 0 else size
-                continue
-            k = 0
-            while k < take:
-                line[n + k] = data[i + k]
-                k += 1
-            n += take
-            if nl >= 0:
-                self._decode(line, 0, n, handler)
-                self._n = -1
-                i = nl + 1
-            else:
-                self._n = n
-                i = size
-
-    def _count(self, kind):
-        self.errors[kind] = self.errors[kind] + 1
-
-    def _decode(self, buf, start, end, handler):
-        try:
-            sentence = self.parse_range(buf, start, end, self.require_checksum)
-        except NMEAError as exc:
-            self._count(exc.kind)
-            return
-        if sentence is None:
-            self.skipped += 1
-        else:
-            self.sentences += 1
-            handler(sentence)
-
-    # ---- one sentence ----
-    def parse_range(self, buf, start, end, require_checksum=False):
-        """Decode buf[start:end] (one sentence, '$' optional, CR/LF/spaces around ignored) without copying."""
+    def parse(self, buf, start, end, require_checksum):
         while start < end and buf[start] in (32, 13, 10, 9):
             start += 1
         while end > start and buf[end - 1] in (32, 13, 10, 9):
@@ -221,34 +320,12 @@ class NMEAParser:
             if alen == 0 or alen > 6:
                 raise NMEAError("format", "address")
             return None
-        t0 = buf[start]
-        t1 = buf[start + 1]
-        if not (65 <= t0 <= 90 and 65 <= t1 <= 90):
-            raise NMEAError("format", "talker")
-        tkey = (buf[start + 2] << 16) | (buf[start + 3] << 8) | buf[start + 4]
-        kind = _TYPES.get(tkey)
+        talker, kind = _talker_and_kind(buf[start], buf[start + 1], buf[start + 2], buf[start + 3],
+                                        buf[start + 4])
         if kind is None:
             return None
-        talker = _TALKERS.get((t0 << 8) | t1)
-        if talker is None:
-            talker = _CHR[t0] + _CHR[t1]
-        if kind == "GGA":
-            return self._gga(buf, talker)
-        if kind == "RMC":
-            return self._rmc(buf, talker)
-        if kind == "GSA":
-            return self._gsa(buf, talker)
-        if kind == "GSV":
-            return self._gsv(buf, talker)
-        if kind == "GLL":
-            return self._gll(buf, talker)
-        if kind == "VTG":
-            return self._vtg(buf, talker)
-        if kind == "GNS":
-            return self._gns(buf, talker)
-        return self._zda(buf, talker)
+        return self._sentence(buf, kind, talker)
 
-    # ---- field decoders (field index i; missing or empty -> None) ----
     def _span(self, i):
         if i >= self._nf:
             return 0, 0
@@ -328,6 +405,24 @@ class NMEAParser:
             raise NMEAError("format", "flag")
         return _CHR[buf[a]]
 
+    def _char_or_none(self, buf, i):
+        a, b = self._span(i)
+        if b - a != 1:
+            return "?" if b > a else None
+        return _CHR[buf[a]]
+
+    def _letters(self, buf, i):
+        a, b = self._span(i)
+        if a >= b:
+            return None
+        k = a
+        while k < b:
+            c = buf[k]
+            if c < 65 or c > 90:
+                raise NMEAError("format", "mode letters")
+            k += 1
+        return bytes(buf[a:b]).decode()
+
     def _coord(self, buf, i, neg_letter):
         """ddmm.mmmm (latitude) or dddmm.mmmm (longitude) and its hemisphere in field i+1 -> signed degrees, or
         None. Degrees are zero-padded in NMEA; a value with fewer integer digits (one short is tolerated) is
@@ -364,22 +459,7 @@ class NMEAParser:
         width = 5 if neg_letter == "W" else 4
         if digits < width - 1 or digits > width:
             raise NMEAError("format", "coordinate width")
-        deg = whole // 100
-        minutes = whole % 100
-        if minutes >= 60:
-            raise NMEAError("format", "minutes")
-        if dec > 0:
-            value = deg + (minutes * _POW10[dec] + frac) / (60.0 * _FPOW10[dec])
-        else:
-            value = deg + minutes / 60.0
-        hemi = self._char(buf, i + 1)
-        if hemi == neg_letter:
-            value = -value
-        elif hemi is None or (hemi != "N" and hemi != "E"):
-            raise NMEAError("format", "hemisphere")
-        if value > 180.0 or value < -180.0:
-            raise NMEAError("format", "coordinate range")
-        return value
+        return _coord_value(whole // 100, whole % 100, frac, dec, neg_letter, self._char(buf, i + 1))
 
     def _time(self, buf, i):
         """hhmmss(.sss) -> ms since midnight, or None."""
@@ -400,11 +480,7 @@ class NMEAParser:
                 raise NMEAError("format", "time")
             v = v * 10 + c
             k += 1
-        h = v // 10000
-        m = (v // 100) % 100
-        s = v % 100
-        if h > 23 or m > 59 or s > 60:
-            raise NMEAError("format", "time")
+        t = _check_time(v)
         ms = 0
         a += 6
         if a < b:
@@ -419,7 +495,7 @@ class NMEAParser:
                 ms += c * scale
                 scale //= 10
                 a += 1
-        return ((h * 60 + m) * 60 + s) * 1000 + ms
+        return t + ms
 
     def _date(self, buf, i):
         """ddmmyy -> (year, month, day), 2-digit year pivoted at 80, or None."""
@@ -439,133 +515,279 @@ class NMEAParser:
                 raise NMEAError("format", "date")
             v = v * 10 + c
             a += 1
-        day = v // 10000
-        month = (v // 100) % 100
-        yy = v % 100
-        if not (1 <= day <= 31 and 1 <= month <= 12):
-            raise NMEAError("format", "date")
-        return (2000 + yy if yy < 80 else 1900 + yy, month, day)
+        return _check_date(v)
 
-    # ---- sentences ----
-    def _rmc(self, buf, talker):
-        status = self._char(buf, 2)
-        lat = self._coord(buf, 3, "S")
-        lon = self._coord(buf, 5, "W")
-        magvar = self._float(buf, 10)
-        if magvar is not None and self._char(buf, 11) == "W":
-            magvar = -magvar
-        return {
-            "talker": talker, "type": "RMC", "time_ms": self._time(buf, 1), "status": status,
-            "lat": lat, "lon": lon, "speed_kn": self._float(buf, 7), "course": self._float(buf, 8),
-            "date": self._date(buf, 9), "magvar": magvar, "mode": self._char(buf, 12),
-            "navstatus": self._char(buf, 13),
-        }
 
-    def _gga(self, buf, talker):
-        return {
-            "talker": talker, "type": "GGA", "time_ms": self._time(buf, 1),
-            "lat": self._coord(buf, 2, "S"), "lon": self._coord(buf, 4, "W"),
-            "quality": self._int(buf, 6), "sats": self._int(buf, 7), "hdop": self._float(buf, 8),
-            "alt": self._float(buf, 9), "geoid_sep": self._float(buf, 11), "dgps_age": self._float(buf, 13),
-            "dgps_station": self._int(buf, 14),
-        }
+class _Split(_Sentences):
+    """The same decoding with bytes methods that run in C on CPython: fast, but a bytes object per field.
+    CPython only (bytes.translate, memoryview.cast): MicroPython always decodes in place."""
 
-    def _gsa(self, buf, talker):
-        prns = []
-        k = 3
-        while k < 15:
-            p = self._int(buf, k)
-            if p is not None:
-                prns.append(p)
-            k += 1
-        return {
-            "talker": talker, "type": "GSA", "opmode": self._char(buf, 1), "fix": self._int(buf, 2),
-            "prns": tuple(prns), "pdop": self._float(buf, 15), "hdop": self._float(buf, 16),
-            "vdop": self._float(buf, 17), "system": self._lenient_int(buf, 18),
-        }
+    def __init__(self, satellites):
+        self.satellites = satellites
+        self._f = []
+        self._nf = 0
 
-    def _lenient_int(self, buf, i):
-        # Optional trailing ids: SiRF-TriG writes a DOP-like "3.3" where NMEA 4.11 puts the system id.
-        try:
-            return self._int(buf, i)
-        except NMEAError:
+    def parse(self, buf, start, end, require_checksum):
+        line = bytes(buf[start:end]).strip(b" \r\n\t")
+        if line[:1] in (b"$", b"!"):
+            line = line[1:]
+        if len(line) < 5:
+            raise NMEAError("format", "too short")
+        star = line.find(b"*")
+        if star >= 0:
+            if len(line) - star != 3:
+                raise NMEAError("format", "checksum field")
+            hi = _HEX.get(line[star + 1], -1)
+            lo = _HEX.get(line[star + 2], -1)
+            if hi < 0 or lo < 0:
+                raise NMEAError("format", "checksum digits")
+            line = line[:star]
+            if line.translate(None, _PRINTABLE):
+                raise NMEAError("format", "control byte")
+            # XOR 8 bytes at a time, then fold the 64-bit word: a third of the Python-level loop.
+            x = 0
+            for w in memoryview(line + _ZEROS[:(-len(line)) & 7]).cast("Q"):
+                x ^= w
+            x ^= x >> 32
+            x ^= x >> 16
+            x ^= x >> 8
+            if x & 255 != (hi << 4) | lo:
+                raise NMEAError("checksum")
+        else:
+            if require_checksum:
+                raise NMEAError("nochecksum")
+            if line.translate(None, _PRINTABLE):
+                raise NMEAError("format", "control byte")
+        if line[0] == 80:
             return None
+        f = line.split(b",")
+        nf = len(f)
+        if nf > MAX_FIELDS:
+            raise NMEAError("format", "too many fields")
+        self._f = f
+        self._nf = nf
+        address = f[0]
+        alen = len(address)
+        if alen != 5:
+            if alen == 0 or alen > 6:
+                raise NMEAError("format", "address")
+            return None
+        talker, kind = _talker_and_kind(address[0], address[1], address[2], address[3], address[4])
+        if kind is None:
+            return None
+        return self._sentence(line, kind, talker)
 
-    def _gns(self, buf, talker):
-        a, b = self._span(6)
-        k = a
-        while k < b:
-            c = buf[k]
-            if c < 65 or c > 90:
-                raise NMEAError("format", "GNS mode")
-            k += 1
-        return {
-            "talker": talker, "type": "GNS", "time_ms": self._time(buf, 1),
-            "lat": self._coord(buf, 2, "S"), "lon": self._coord(buf, 4, "W"),
-            "mode": bytes(buf[a:b]).decode() if b > a else None, "sats": self._int(buf, 7),
-            "hdop": self._float(buf, 8), "alt": self._float(buf, 9), "geoid_sep": self._float(buf, 10),
-            "dgps_age": self._float(buf, 11), "navstatus": self._char(buf, 13),
-        }
+    def _int(self, buf, i):
+        f = self._f[i] if i < self._nf else b""
+        if not f:
+            return None
+        if f.isdigit():
+            return int(f)
+        if f[0] == 45 and f[1:].isdigit():
+            return -int(f[1:])
+        raise NMEAError("format", "number")
 
-    def _gsv(self, buf, talker):
-        nf = self._nf
-        # 4.11 appends a signal id: 4 + 4*n fields plus one.
-        nsat = (nf - 4) // 4
-        signal = self._int(buf, nf - 1) if (nf - 4) % 4 == 1 else None
-        sats = None
-        if self.satellites:
-            lst = []
-            k = 0
-            while k < nsat:
-                f = 4 + 4 * k
-                prn = self._int(buf, f)
-                if prn is not None:
-                    lst.append((prn, self._int(buf, f + 1), self._int(buf, f + 2), self._int(buf, f + 3)))
-                k += 1
-            sats = tuple(lst)
-        return {
-            "talker": talker, "type": "GSV", "total": self._int(buf, 1), "num": self._int(buf, 2),
-            "in_view": self._int(buf, 3), "sats": sats, "signal": signal,
-        }
+    def _float(self, buf, i):
+        f = self._f[i] if i < self._nf else b""
+        if not f:
+            return None
+        neg = False
+        c = f[0]
+        if c == 45 or c == 43:
+            neg = c == 45
+            f = f[1:]
+        p = f.find(b".")
+        if p < 0:
+            whole, frac = f, b""
+        else:
+            whole, frac = f[:p], f[p + 1:]
+        if (whole and not whole.isdigit()) or (frac and not frac.isdigit()) or not (whole or frac):
+            raise NMEAError("format", "number")
+        digits = len(whole) + len(frac)
+        if digits <= 15:
+            v = float(f)  # correctly rounded, as m / 10**dec below: exact integers up to 15 digits
+        else:
+            if len(whole) > 18:
+                raise NMEAError("format", "number")
+            frac = frac[:18 - len(whole)]
+            m = int(whole + frac)
+            v = m / _FPOW10[len(frac)] if p >= 0 and frac else float(m)
+        return -v if neg else v
 
-    def _gll(self, buf, talker):
-        return {
-            "talker": talker, "type": "GLL", "lat": self._coord(buf, 1, "S"), "lon": self._coord(buf, 3, "W"),
-            "time_ms": self._time(buf, 5), "status": self._char(buf, 6), "mode": self._char(buf, 7),
-        }
-
-    def _vtg(self, buf, talker):
-        # NMEA 2.x+: course,T,course_mag,M,knots,N,kmh,K,mode. Some old receivers omit the unit letters:
-        # then field 2 is not 'T' and the layout is course,course_mag,knots,kmh.
-        if self._nf > 2 and self._char_or_none(buf, 2) not in ("T", None):
-            return {
-                "talker": talker, "type": "VTG", "course": self._float(buf, 1),
-                "course_mag": self._float(buf, 2), "speed_kn": self._float(buf, 3),
-                "speed_kmh": self._float(buf, 4), "mode": None,
-            }
-        return {
-            "talker": talker, "type": "VTG", "course": self._float(buf, 1), "course_mag": self._float(buf, 3),
-            "speed_kn": self._float(buf, 5), "speed_kmh": self._float(buf, 7), "mode": self._char(buf, 9),
-        }
+    def _char(self, buf, i):
+        f = self._f[i] if i < self._nf else b""
+        if not f:
+            return None
+        if len(f) != 1:
+            raise NMEAError("format", "flag")
+        return _CHR[f[0]]
 
     def _char_or_none(self, buf, i):
-        a, b = self._span(i)
-        if b - a != 1:
-            return "?" if b > a else None
-        return _CHR[buf[a]]
+        f = self._f[i] if i < self._nf else b""
+        if len(f) != 1:
+            return "?" if f else None
+        return _CHR[f[0]]
 
-    def _zda(self, buf, talker):
-        day = self._int(buf, 2)
-        month = self._int(buf, 3)
-        year = self._int(buf, 4)
-        if day is not None and not 1 <= day <= 31:
+    def _letters(self, buf, i):
+        f = self._f[i] if i < self._nf else b""
+        if not f:
+            return None
+        if not (f.isalpha() and f.isupper()):
+            raise NMEAError("format", "mode letters")
+        return f.decode()
+
+    def _coord(self, buf, i, neg_letter):
+        f = self._f[i] if i < self._nf else b""
+        if not f:
+            return None
+        p = f.find(b".")
+        if p < 0:
+            whole, frac, dec = f, b"", -1
+        else:
+            whole, frac = f[:p], f[p + 1:]
+            if frac and not frac.isdigit():
+                raise NMEAError("format", "coordinate")
+            frac = frac[:12]
+            dec = len(frac)
+        if not whole.isdigit() or len(whole) > 5:
+            raise NMEAError("format", "coordinate")
+        width = 5 if neg_letter == "W" else 4
+        digits = len(whole)
+        if digits < width - 1 or digits > width:
+            raise NMEAError("format", "coordinate width")
+        w = int(whole)
+        return _coord_value(w // 100, w % 100, int(frac) if dec > 0 else 0, dec, neg_letter,
+                            self._char(buf, i + 1))
+
+    def _time(self, buf, i):
+        f = self._f[i] if i < self._nf else b""
+        if not f:
+            return None
+        hms = f[:6]
+        if len(hms) < 6 or not hms.isdigit():
+            raise NMEAError("format", "time")
+        t = _check_time(int(hms))
+        rest = f[6:]
+        if not rest:
+            return t
+        fr = rest[1:]
+        if rest[0] != 46 or (fr and not fr.isdigit()):
+            raise NMEAError("format", "time")
+        return t + (int((fr[:3] + b"00")[:3]) if fr else 0)
+
+    def _date(self, buf, i):
+        f = self._f[i] if i < self._nf else b""
+        if not f:
+            return None
+        if len(f) != 6 or not f.isdigit():
             raise NMEAError("format", "date")
-        if month is not None and not 1 <= month <= 12:
-            raise NMEAError("format", "date")
-        return {
-            "talker": talker, "type": "ZDA", "time_ms": self._time(buf, 1), "day": day, "month": month,
-            "year": year, "tz_h": self._int(buf, 5), "tz_m": self._int(buf, 6),
-        }
+        return _check_date(int(f))
+
+
+class NMEAParser:
+    """Frames a byte stream into sentences and decodes them. One parser per receiver.
+
+    in_place: True decodes without per-field allocation (MicroPython's default), False decodes with C-speed
+    bytes methods (CPython's default); results are identical."""
+
+    def __init__(self, require_checksum=True, satellites=True, in_place=None):
+        self.require_checksum = require_checksum
+        self.satellites = satellites  # False: GSV gives counts only (no per-satellite tuples), less allocation
+        if MICROPYTHON:
+            in_place = True  # the split decoder needs CPython's bytes.translate and memoryview.cast
+        elif in_place is None:
+            in_place = False
+        self._decoder = _InPlace(satellites) if in_place else _Split(satellites)
+        self.errors = {}
+        for kind in ERROR_KINDS:
+            self.errors[kind] = 0
+        self.sentences = 0  # decoded
+        self.skipped = 0  # well formed but not decoded (proprietary, other types)
+        self.noise_bytes = 0
+        self._line = bytearray(MAX_LINE)
+        self._n = -1  # bytes held in _line; -1: hunting for '$'
+
+    # ---- stream ----
+    def feed(self, data):
+        """Feed received bytes; returns a list of the sentences completed by them (possibly empty)."""
+        out = []
+        self.feed_into(data, out.append)
+        return out
+
+    def feed_into(self, data, handler):
+        """Feed received bytes and call handler(sentence_dict) for each decoded sentence. Never raises
+        (except what handler raises)."""
+        i = 0
+        size = len(data)
+        line = self._line
+        while i < size:
+            n = self._n
+            if n < 0:
+                j = data.find(b"$", i)
+                if j < 0:
+                    self.noise_bytes += size - i
+                    return
+                self.noise_bytes += j - i
+                i = j
+                n = 0
+            nl = data.find(b"\n", i + 1 if n == 0 else i)
+            end = size if nl < 0 else nl
+            start = i + 1 if n == 0 else i
+            dollar = data.find(b"$", start, end)
+            if dollar >= 0:
+                # A new sentence began before this one ended: the receiver cut it (buffer overrun, reset).
+                self._count("truncated")
+                self._n = -1
+                i = dollar
+                continue
+            if n == 0 and nl >= 0:
+                # The whole line is in data: decode it there, no copy.
+                if nl - i > MAX_LINE:
+                    self._count("overflow")
+                else:
+                    self._decode(data, i, nl, handler)
+                self._n = -1
+                i = nl + 1
+                continue
+            # Partial line: keep it in the fixed buffer.
+            take = end - i
+            if n + take > MAX_LINE:
+                self._count("overflow")
+                self._n = -1
+                i = end + 1 if nl >= 0 else size
+                continue
+            k = 0
+            while k < take:
+                line[n + k] = data[i + k]
+                k += 1
+            n += take
+            if nl >= 0:
+                self._decode(line, 0, n, handler)
+                self._n = -1
+                i = nl + 1
+            else:
+                self._n = n
+                i = size
+
+    def _count(self, kind):
+        self.errors[kind] = self.errors[kind] + 1
+
+    def _decode(self, buf, start, end, handler):
+        try:
+            sentence = self._decoder.parse(buf, start, end, self.require_checksum)
+        except NMEAError as exc:
+            self._count(exc.kind)
+            return
+        if sentence is None:
+            self.skipped += 1
+        else:
+            self.sentences += 1
+            handler(sentence)
+
+    # ---- one sentence ----
+    def parse_range(self, buf, start, end, require_checksum=False):
+        """Decode buf[start:end] (one sentence, '$' optional, CR/LF/spaces around ignored)."""
+        return self._decoder.parse(buf, start, end, require_checksum)
 
 
 _default = None

@@ -88,3 +88,34 @@ def test_feed_never_raises_and_chunking_is_invisible(pieces, chunk):
 def test_every_seed_sentence_decodes():
     for line in SEEDS:
         assert parse_sentence(line) is not None, line
+
+
+def _outcome(parser, line):
+    try:
+        return ("ok", parser.parse_range(line, 0, len(line)))
+    except NMEAError as exc:
+        return ("error", exc.kind)
+
+
+IN_PLACE = NMEAParser(in_place=True)
+SPLIT = NMEAParser(in_place=False)
+
+
+@SETTINGS
+@given(st.one_of(st.binary(max_size=120),
+                 st.sampled_from(SEEDS).flatmap(lambda line: st.tuples(st.just(line), st.integers(0, 120),
+                                                                       st.sampled_from(list(ALPHABET))))))
+def test_in_place_and_split_decoders_agree(case):
+    if isinstance(case, tuple):
+        line, pos, ch = case
+        b = bytearray(line)
+        b[pos % len(b)] = ch
+        line = _resign(bytes(b)) if bytes(b).count(b"*") == 1 else bytes(b)
+    else:
+        line = case
+    assert _outcome(IN_PLACE, line) == _outcome(SPLIT, line)
+
+
+def test_decoders_agree_on_every_seed():
+    for line in SEEDS:
+        assert _outcome(IN_PLACE, line) == _outcome(SPLIT, line)

@@ -1,0 +1,189 @@
+"""NMEA parsing speed and allocation: drivers.nmea against pynmea2 (CPython), and on the MicroPython unix port.
+
+Input: the largest gpsd log in $DEME_SHARED_DATA/nmea/gpsd (default ../shared/data), else 10 minutes of the
+simulator's output. Figures, not a test: sentences per second for
+  - drivers.nmea NMEAParser.feed (whole log, decode every field) and GPS.feed (parser + fix state);
+  - pynmea2.parse alone (it decodes lazily) and pynmea2.parse plus reading the fields we decode;
+and on MicroPython (unix port) sentences per second and bytes allocated per sentence (gc.mem_alloc
+delta with the collector off), for NMEAParser(satellites=False) and GPS.feed.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+MP_SCRIPT = r"""
+import gc, sys, time
+from drivers.nmea import NMEAParser
+from drivers.gps import GPS
+data = open(sys.argv[1], "rb").read()
+lines = [l + b"\n" for l in data.split(b"\n") if l.startswith(b"$")]
+stream = b"".join(lines)
+def alloc(fn):
+    gc.collect(); gc.disable()
+    a = gc.mem_alloc(); n = fn(); b = gc.mem_alloc()
+    gc.enable(); gc.collect()
+    return n, b - a
+def by_line(p, sink):
+    for l in lines:
+        p.feed_into(l, sink)
+    return p.sentences
+def run_parser():
+    p = NMEAParser(satellites=False)
+    return by_line(p, lambda s: None)
+def run_gps():
+    g = GPS()
+    for i, l in enumerate(lines):
+        g.feed(l, i)
+    return g.parser.sentences
+REPEAT = 3
+for name, fn in (("parser", run_parser), ("gps", run_gps)):
+    n, used = alloc(fn)
+    t0 = time.ticks_us()
+    for _ in range(REPEAT):
+        fn()
+    dt = time.ticks_diff(time.ticks_us(), t0) / 1e6
+    print(name, n, used / n, n * REPEAT / dt)
+types = {}
+p = NMEAParser(satellites=False)
+for l in lines:
+    gc.collect(); gc.disable()
+    a = gc.mem_alloc(); got = p.feed(l); b = gc.mem_alloc()
+    gc.enable()
+    if got:
+        t = got[0]["type"]
+        c = types.get(t, [0, 0]); c[0] += 1; c[1] += b - a; types[t] = c
+for t in sorted(types):
+    print("type", t, types[t][0], types[t][1] / types[t][0])
+"""
+
+
+def pick_input():
+    shared = Path(os.environ.get("DEME_SHARED_DATA", REPO / "../shared/data")).resolve() / "nmea" / "gpsd"
+    logs = sorted(shared.glob("*.log"), key=lambda p: p.stat().st_size) if shared.is_dir() else []
+    if logs:
+        return logs[-1], f"gpsd log {logs[-1].name}"
+    from hub.sim.gps import NMEAFeeder
+    tmp = Path(tempfile.mkstemp(suffix=".nmea")[1])
+    tmp.write_bytes(NMEAFeeder(seed=1, walk_mps=1.2, fix_after_s=30).stream(600))
+    return tmp, "simulator, 600 s (no gpsd log found)"
+
+
+def best_rate(fn, count, repeat=5):
+    best = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        dt = time.perf_counter() - t0
+        best = dt if best is None or dt < best else best
+    return count / best
+
+
+def cpython(path):
+    import pynmea2
+
+    from drivers.gps import GPS
+    from drivers.nmea import NMEAParser
+
+    data = path.read_bytes()
+    lines = [line for line in data.split(b"\n") if line.startswith(b"$")]
+    texts = [line.decode("ascii", "replace").strip() for line in lines]
+    stream = b"\n".join(lines) + b"\n"
+    n = len(NMEAParser().feed(stream))
+
+    def ours():
+        NMEAParser().feed(stream)
+
+    def ours_gps():
+        GPS().feed(stream, 0)
+
+    def theirs_parse():
+        for t in texts:
+            try:
+                pynmea2.parse(t)
+            except pynmea2.ParseError:
+                pass
+
+    fields = {"RMC": ("latitude", "longitude", "timestamp", "datestamp", "spd_over_grnd", "true_course", "status"),
+              "GGA": ("latitude", "longitude", "timestamp", "gps_qual", "num_sats", "horizontal_dil", "altitude"),
+              "GLL": ("latitude", "longitude", "timestamp", "status"),
+              "GSA": ("mode_fix_type", "pdop", "hdop", "vdop"),
+              "GSV": ("num_messages", "msg_num", "num_sv_in_view"),
+              "VTG": ("true_track", "spd_over_grnd_kts", "spd_over_grnd_kmph"),
+              "ZDA": ("timestamp", "day", "month", "year"),
+              "GNS": ("latitude", "longitude", "timestamp", "num_sats", "hdop", "altitude")}
+
+    sats = tuple(f"{k}_{i}" for i in range(1, 5) for k in ("sv_prn_num", "elevation_deg", "azimuth", "snr"))
+
+    def theirs_fields(with_sats):
+        for t in texts:
+            try:
+                msg = pynmea2.parse(t)
+                kind = getattr(msg, "sentence_type", "")
+                for name in fields.get(kind, ()):
+                    getattr(msg, name)
+                if with_sats and kind == "GSV":
+                    for name in sats:
+                        getattr(msg, name, None)
+            except (pynmea2.ParseError, ValueError, TypeError, AttributeError):
+                pass
+
+    def ours_nosats():
+        NMEAParser(satellites=False).feed(stream)
+
+    rows = [
+        ("drivers.nmea NMEAParser.feed, every field", best_rate(ours, len(lines))),
+        ("drivers.nmea NMEAParser(satellites=False)", best_rate(ours_nosats, len(lines))),
+        ("drivers.gps GPS.feed (parser + fix state)", best_rate(ours_gps, len(lines))),
+        ("pynmea2.parse only (converts no field)", best_rate(theirs_parse, len(lines), repeat=3)),
+        ("pynmea2.parse + our fields but satellites", best_rate(lambda: theirs_fields(False), len(lines), 3)),
+        ("pynmea2.parse + every field we decode", best_rate(lambda: theirs_fields(True), len(lines), 3)),
+    ]
+    print(f"CPython {sys.version.split()[0]}: {len(lines)} sentences ({n} decoded by us), best of several runs")
+    for label, rate in rows:
+        print(f"  {label:45s} {rate:9.0f} sentences/s")
+    print(f"  ours / pynmea2, same fields decoded: x{rows[0][1] / rows[5][1]:.1f} (every field), "
+          f"x{rows[1][1] / rows[4][1]:.1f} (without satellites); ours / pynmea2 parse only: "
+          f"x{rows[0][1] / rows[3][1]:.1f}")
+
+
+def micropython(path):
+    from tests.support.micropython import run_micropython
+
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as script:
+        script.write(MP_SCRIPT)
+    try:
+        result = run_micropython(script.name, [str(path)], heap="4m", timeout=300)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        print(f"MicroPython: not run ({exc})")
+        return
+    finally:
+        os.unlink(script.name)
+    if result.returncode:
+        print("MicroPython: failed\n" + result.stdout + result.stderr)
+        return
+    print("MicroPython unix port (heap 4m to hold the log in memory):")
+    for line in result.stdout.splitlines():
+        parts = line.split()
+        if parts[0] in ("parser", "gps"):
+            label = "NMEAParser(satellites=False)" if parts[0] == "parser" else "GPS.feed"
+            print(f"  {label:30s} {float(parts[3]):8.0f} sentences/s  {float(parts[2]):6.0f} bytes allocated/sentence")
+        elif parts[0] == "type":
+            print(f"    {parts[1]}: {float(parts[3]):5.0f} bytes/sentence ({parts[2]} sentences)")
+
+
+def main():
+    path, label = pick_input()
+    print(f"input: {label}")
+    cpython(path)
+    micropython(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
