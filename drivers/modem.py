@@ -5,8 +5,17 @@ ends it and what follows is read as commands; in PDU mode only hex digits follow
 
 Incoming SMS are at-least-once: a stored SMS is deleted (AT+CMGD) only after the handler returned, which means
 "durably stored"; a handler that raises leaves it on the SIM and it is offered again later (`fetch_stored`).
-A delete that fails is retried without calling the handler again while this process lives; after a restart the
-message is offered again, and the receiver deduplicates (by device id and counter).
+A delete that fails is retried when a later listing shows the same PDU at the same index, without calling the
+handler again while this process lives; after a restart the message is offered again, and the receiver
+deduplicates (by device id and counter).
+
+Use (firmware or hub):
+    modem = Modem(uart, power=pwrkey, model=None, log=print, on_event=on_event)
+    modem.set_sms_handler(store_sms)          # async def store_sms(sms): commit, then return
+    modem.set_report_handler(on_report)       # async def on_report(report): report["reference"], ["status"]
+    await modem.start(pin=None)               # raises ATTimeout, SIMError, ATError
+    refs = await modem.send_sms("+22376123456", text, status_report=True)
+    asyncio.create_task(modem.supervise(10000))
 """
 import asyncio
 
@@ -475,10 +484,11 @@ class Modem:
             if line.startswith("+CMTI:") or line.startswith("+CDSI:"):
                 storage, index = parse_cmti(line)
                 self._enqueue(("stored", storage, index))
-            elif line.startswith("+CMT:"):
-                self._enqueue(("cmt", extra))
-            elif line.startswith("+CDS:"):
-                self._enqueue(("cds", extra))
+            elif line.startswith("+CMT:") or line.startswith("+CDS:"):
+                if extra is None:  # the PDU line never came: not acknowledged, so the network sends it again
+                    self._log("%s without its PDU line" % line)
+                else:
+                    self._enqueue(("cmt" if line[3] == "M" else "cds", extra))
             elif line.startswith("+CREG:") or line.startswith("+CGREG:") or line.startswith("+CEREG:"):
                 self._registration_changed(parse_registration(line))
             elif line in self.quirks.reboot_urcs or line.startswith("*ATREADY"):
@@ -646,6 +656,7 @@ class Modem:
         if handler is None:
             if not report:
                 self._log("no SMS handler: message left on the SIM")
+                self._retry_stored = True  # listed again once a handler is set
                 return False
             return await self._delete(location)  # nobody wants reports: do not let them fill the SIM
         try:
