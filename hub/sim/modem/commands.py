@@ -161,9 +161,9 @@ class ATCommands:
         body = line[start + 2:]
         lines = []
         try:
+            self._check_busy()
             commands = split_command_line(body)
             for index, (name, kind, args) in enumerate(commands):
-                self._check_busy()
                 handler = self._handler(name)
                 if handler is None:
                     raise CommandError("ERROR")
@@ -354,7 +354,7 @@ class ATCommands:
         self.cfun = fun
         self._set_registration(1 if fun == 1 and not self.faults.get("registration_loss") else 0)
         if reset:
-            self._schedule(0.05, self._reboot, "cfun-reset")
+            self._schedule(self._scaled(0.05), lambda: self._reboot("AT+CFUN=1,1"), "cfun-reset")
         return None
 
     def _at_cpas(self, kind, args):

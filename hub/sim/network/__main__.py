@@ -11,6 +11,8 @@ import signal
 import sys
 import threading
 
+from hub.sim.modem import get_profile
+
 from .control import ControlServer
 from .core import GSMNetwork
 
@@ -30,6 +32,8 @@ def load_config(path):
     modems = config.get("modems")
     if not isinstance(modems, list) or not all(isinstance(m, dict) and "number" in m for m in modems):
         raise ValueError(f"{path}: 'modems' must be a list of {{\"number\": ..., \"profile\": ...}}")
+    for m in modems:
+        get_profile(m.get("profile", "sim800l"))  # ValueError names the known profiles
     unknown = set(config) - set(NETWORK_KEYS) - {"modems"}
     if unknown:
         raise ValueError(f"{path}: unknown keys {sorted(unknown)}; known: modems, {', '.join(NETWORK_KEYS)}")
