@@ -21,6 +21,8 @@ decode() returns a dict with these keys:
   ports          {"dest", "src"} from an application port element (IEI 04 or 05), or None
   pid, dcs       TP-PID and TP-DCS as integers
   truncated      True only when decode(strict=False) read less user data than TP-UDL announced
+  warnings       what decode(strict=False) tolerated (a cut user data, an impossible time stamp given as
+                 None, an odd last hex digit) and an odd UCS-2 octet dropped: [] for a clean PDU
 and, where the PDU has them: discharge (status-report, ISO 8601), validity_minutes (relative TP-VP) or
 validity_until (absolute TP-VP, ISO 8601).
 """
@@ -486,8 +488,20 @@ def _read_smsc(r):
     return _with_ton(_bcd_digits(raw[1:], (length - 1) * 2), raw[0])
 
 
-def _read_timestamp(r, what):
+def _read_timestamp(r, what, warnings=None):
+    """TP-SCTS / TP-DT / absolute TP-VP as ISO 8601. With a `warnings` list (lenient decoding) an impossible date
+    gives None and a warning instead of PDUError: a broken SMSC clock must not cost the message."""
     raw = r.take(7, what)
+    try:
+        return _timestamp_iso(raw, what)
+    except PDUError as exc:
+        if warnings is None:
+            raise
+        warnings.append(str(exc))
+        return None
+
+
+def _timestamp_iso(raw, what):
     values = []
     for i in range(7):
         b = raw[i]
@@ -588,6 +602,7 @@ def _read_user_data(r, first, alphabet, result, strict):
     else:
         ud = r.rest()  # lenient: decode the user data that is there, and say so
         result["truncated"] = True
+        result["warnings"].append("user data shorter than TP-UDL %d: decoded what is there" % udl)
     header = 0
     if first & _UDHI:
         header, result["udh"], result["concat"], result["ports"] = _parse_udh(ud)
@@ -599,35 +614,42 @@ def _read_user_data(r, first, alphabet, result, strict):
         count = min(udl - header_septets, (len(ud) * 8 - header_septets * 7) // 7)
         result["text"] = gsm7.decode(gsm7.unpack(ud, header, fill, count))
     elif alphabet == UCS2:
-        result["text"] = _ucs2_text(ud[header:])
+        body = ud[header:]
+        if len(body) % 2:
+            result["warnings"].append("UCS-2 user data of an odd number of octets: last octet dropped")
+        result["text"] = _ucs2_text(body)
     else:
         result["text"] = _hex(ud[header:])
     result["encoding"] = alphabet
 
 
-def _new_result(kind, smsc):
+def _new_result(kind, smsc, warnings):
     return {
         "type": kind, "number": None, "smsc": smsc, "text": "", "encoding": GSM7, "timestamp": None,
         "concat": None, "reference": None, "status": None, "status_report": False, "udh": [],
-        "pid": 0, "dcs": 0, "ports": None, "truncated": False,
+        "pid": 0, "dcs": 0, "ports": None, "truncated": False, "warnings": warnings,
     }
 
 
 def _decode(pdu_hex, has_smsc, strict=True):
     r = _Reader(_unhex(pdu_hex, strict))
+    warnings = []
+    lenient = None if strict else warnings
+    if lenient is not None and len(pdu_hex.strip()) % 2:
+        warnings.append("odd number of hex digits: the last one dropped")
     smsc = _read_smsc(r) if has_smsc else None
     first = r.byte("first octet")
     mti = first & 0x03
     if mti == _MTI_DELIVER:
-        result = _new_result("deliver", smsc)
+        result = _new_result("deliver", smsc, warnings)
         result["status_report"] = bool(first & 0x20)
         result["number"] = _read_address(r, "originating address")
         result["pid"] = r.byte("TP-PID")
         result["dcs"] = r.byte("TP-DCS")
-        result["timestamp"] = _read_timestamp(r, "service centre time stamp")
+        result["timestamp"] = _read_timestamp(r, "service centre time stamp", lenient)
         _read_user_data(r, first, _alphabet(result["dcs"]), result, strict)
     elif mti == _MTI_SUBMIT:
-        result = _new_result("submit", smsc)
+        result = _new_result("submit", smsc, warnings)
         result["status_report"] = bool(first & 0x20)
         result["reference"] = r.byte("TP-MR")
         result["number"] = _read_address(r, "destination address")
@@ -637,17 +659,17 @@ def _decode(pdu_hex, has_smsc, strict=True):
         if vpf == 2:
             result["validity_minutes"] = relative_to_minutes(r.byte("TP-VP"))
         elif vpf == 3:
-            result["validity_until"] = _read_timestamp(r, "TP-VP")
+            result["validity_until"] = _read_timestamp(r, "TP-VP", lenient)
         elif vpf:
             r.take(7, "TP-VP")  # enhanced format (TS 23.040 §9.2.3.12.3): skipped
         _read_user_data(r, first, _alphabet(result["dcs"]), result, strict)
     elif mti == _MTI_STATUS:
-        result = _new_result("status-report", smsc)
+        result = _new_result("status-report", smsc, warnings)
         result["status_report"] = bool(first & 0x20)
         result["reference"] = r.byte("TP-MR")
         result["number"] = _read_address(r, "recipient address")
-        result["timestamp"] = _read_timestamp(r, "service centre time stamp")
-        result["discharge"] = _read_timestamp(r, "discharge time")
+        result["timestamp"] = _read_timestamp(r, "service centre time stamp", lenient)
+        result["discharge"] = _read_timestamp(r, "discharge time", lenient)
         result["status"] = r.byte("TP-ST")
         if r.pos < len(r.data):
             # TP-PI says which optional fields follow (TS 23.040 §9.2.3.27).

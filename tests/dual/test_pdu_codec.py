@@ -435,3 +435,19 @@ def test_copies_after_completion_are_ignored_but_a_reused_reference_is_not():
     # after the timeout the same copy counts as new again (delivered, never lost)
     assert r.add(pdu.decode(first[0]), 20000) is None
     assert r.add(pdu.decode(first[1]), 20001)["text"] == "a" * 200
+
+
+def test_lenient_decode_survives_a_broken_smsc_clock():
+    # SCTS month 00 and day 00: refused when strict, timestamp None with a warning when lenient.
+    broken = "00040B912273103254F60000" "62000032901470" "02EF35"
+    assert "valid date" in _raises(pdu.decode, broken)
+    decoded = pdu.decode(broken, strict=False)
+    assert decoded["text"] == "ok" and decoded["timestamp"] is None
+    assert len(decoded["warnings"]) == 1 and "valid date" in decoded["warnings"][0]
+    assert pdu.decode(broken.replace("620000", "621132"))["warnings"] == []
+
+
+def test_odd_ucs2_octet_is_dropped_with_a_warning():
+    decoded = pdu.decode("0001000B912273103254F6000803" + "025B00")
+    assert decoded["text"] == "ɛ"
+    assert decoded["warnings"] == ["UCS-2 user data of an odd number of octets: last octet dropped"]
