@@ -5,6 +5,7 @@ import pytest
 from drivers import pdu
 from hub.sim.modem import PROFILES, SimulatedModem
 from hub.sim.pty import ATPort
+from hub.sim.pty import parse_response as parse
 
 
 @pytest.fixture
@@ -165,3 +166,56 @@ def test_transcript_records_both_directions(port, modem):
     port.command("AT")
     directions = {d for _t, d, _b in modem.transcript}
     assert {"in", "out"} <= directions
+
+
+def test_sim7600_numbers_sms_from_zero():
+    m = SimulatedModem("+22376000005", profile="sim7600", time_scale=0).start()
+    try:
+        assert m.wait_ready()
+        with ATPort(m.pty_path) as p:
+            p.command("ATE0")
+            m.inject_sms("+22376000002", "zero")
+            assert p.urc(b"+CMTI:") == '+CMTI: "SM",0'
+            info, final = p.command("AT+CMGR=0")
+            assert final == "OK" and info[0].startswith('+CMGR: 0,"",')
+    finally:
+        m.stop()
+
+
+def test_write_then_send_from_storage(port, modem):
+    port.command("ATE0")
+    (hex_pdu, length), = pdu.encode_submit("+22376000002", "stored first")
+    port.write(b"AT+CMGW=%d\r" % length)
+    port.expect(b"> ")
+    port.write(hex_pdu.encode() + b"\x1a")
+    info, final = parse(port.read_final())
+    assert (info, final) == (["+CMGW: 1"], "OK")
+    assert port.command("AT+CMGL=2")[0][0].startswith('+CMGL: 1,2,"",')
+    info, final = port.command("AT+CMSS=1")
+    assert final == "OK" and info[0].startswith("+CMSS: ")
+    assert port.command("AT+CMGL=3")[0][0].startswith('+CMGL: 1,3,"",')
+    assert pdu.decode("00" + modem.sent[0].hex())["text"] == "stored first"
+
+
+def test_text_mode_send_is_minimal_but_real(port, modem):
+    # Text mode is not Deme's path (a Ctrl-Z in the text ends it); supported for tools that insist on it.
+    port.command("ATE0")
+    port.command("AT+CMGF=1")
+    port.write(b'AT+CMGS="+22376000002"\r')
+    port.expect(b"> ")
+    port.write(b"plain text\x1a")
+    info, final = parse(port.read_final())
+    assert final == "OK" and info[0].startswith("+CMGS: ")
+    assert pdu.decode("00" + modem.sent[0].hex())["text"] == "plain text"
+    modem.inject_sms("+22376000003", "lu en texte")
+    port.urc(b"+CMTI:")
+    info, final = port.command("AT+CMGR=1")
+    assert info[0].startswith('+CMGR: "REC UNREAD","+22376000003","","') and info[1] == "lu en texte"
+
+
+def test_numeric_responses_with_atv0(port):
+    port.command("ATE0")
+    port.write(b"ATV0\r")
+    assert port.expect(b"0\r") == b"0\r"
+    port.write(b"AT+NOSUCH\r")
+    assert port.expect(b"4\r") == b"4\r"

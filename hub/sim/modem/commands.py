@@ -313,6 +313,14 @@ class ATCommands:
         self._need_sim()
         return ["+QCCID: " + self.iccid]
 
+    def _at_cvhu(self, kind, args):
+        if kind == "read":
+            return ["+CVHU: 0"]
+        if kind == "test":
+            return ["+CVHU: (0,1)"]
+        _int(args or "0", 0, 1)
+        return None
+
     def _at_cnum(self, kind, args):
         self._need_sim()
         if kind != "exec":

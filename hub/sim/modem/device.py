@@ -67,9 +67,10 @@ class SimulatedModem(ATCommands):
         if sim_capacity is not None:
             caps["SM"] = sim_capacity
         # the SIM's and the module's memories survive reboots; SR holds status reports where the model has one
-        self.storages = {name: SMSStorage(name, cap) for name, cap in caps.items()}
+        first = self.profile.first_index
+        self.storages = {name: SMSStorage(name, cap, first) for name, cap in caps.items()}
         if '"SR"' in self.profile.cpms_test:
-            self.storages.setdefault("SR", SMSStorage("SR", 20))
+            self.storages.setdefault("SR", SMSStorage("SR", 20, first))
         self.next_mr = 0
         self.sent = []            # SUBMIT TPDUs accepted when there is no network
         self.transcript = []      # (time.time(), "in" | "out" | "lost", bytes)

@@ -36,6 +36,7 @@ class Profile:
     gcap: str = "+GCAP: +CGSM"
     pdu_alpha: str = '""'              # the empty <alpha> in +CMGR/+CMGL/+CMT: SIMCom prints "", Quectel nothing
     profile_commands: tuple = ()       # maker-specific commands this model answers (others answer ERROR)
+    first_index: int = 1               # SIM7500/SIM7600 manual: SMS indexes "start with zero"
 
 
 SIM800L = Profile(
@@ -62,11 +63,12 @@ SIM800L = Profile(
 
 A7670E = Profile(
     key="a7670e",
-    manufacturer="SIMCOM INCORPORATED",
+    # A76XX firmware reports its maker as "INCORPORATED" (seen on A7670E/G units in the field)
+    manufacturer="INCORPORATED",
     model="A7670E-LASE",
-    revision="+CGMR: A7670M7_V1.11.1",
-    ati=("Manufacturer: SIMCOM INCORPORATED", "Model: A7670E-LASE", "Revision: A7670M7_V1.11.1",
-         "IMEI: {imei}", "+GCAP: +CGSM,+FCLASS,+DS"),
+    revision="+CGMR: A011B12A7670M7",
+    ati=("Manufacturer: INCORPORATED", "Model: A7670E-LASE", "Revision: A011B12A7670M7",
+         "A7670M7_B12V02_220613", "QCN:", "IMEI: {imei}", "MEID:", "+GCAP: +CGSM,+FCLASS,+DS", "DeviceInfo:"),
     boot_urcs=((4.0, "*ATREADY: 1"), (6.0, "+CPIN: READY"), (9.0, "SMS DONE"), (10.0, "PB DONE")),
     radio="LTE",
     registration=("+CREG", "+CGREG", "+CEREG"),
@@ -108,6 +110,7 @@ SIM7600 = Profile(
     power_down=("+CPOF", ""),
     gcap="+GCAP: +CGSM,+DS,+ES",
     profile_commands=("+CPSI", "+CICCID", "+CPOF", "+CGREG", "+CEREG"),
+    first_index=0,
 )
 
 EC25 = Profile(

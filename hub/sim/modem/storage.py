@@ -13,11 +13,15 @@ class StoredSMS:
 
 
 class SMSStorage:
-    """Slots 1..capacity; the SIM's contents survive a modem reboot (the simulator keeps this object)."""
+    """Numbered slots from first_index (1 on most modems, 0 on SIM7600).
 
-    def __init__(self, name, capacity):
+    The SIM's contents survive a modem reboot: the simulator keeps this object across power cycles.
+    """
+
+    def __init__(self, name, capacity, first_index=1):
         self.name = name
         self.capacity = capacity
+        self.first_index = first_index
         self.slots = {}
         self.forced_full = False
 
@@ -32,12 +36,15 @@ class SMSStorage:
         """Index of the new message, or None when the storage is full."""
         if self.is_full():
             return None
-        index = next(i for i in range(1, self.capacity + 1) if i not in self.slots)
+        index = next(i for i in self.indexes() if i not in self.slots)
         self.slots[index] = StoredSMS(stat, pdu_hex.upper(), tpdu_length)
         return index
 
+    def indexes(self):
+        return range(self.first_index, self.first_index + self.capacity)
+
     def in_range(self, index):
-        return 1 <= index <= self.capacity
+        return self.first_index <= index < self.first_index + self.capacity
 
     def delete_by_flag(self, flag):
         """AT+CMGD=<index>,<delflag> for delflag 1..4 (3GPP TS 27.005 section 3.5.4)."""
