@@ -157,6 +157,9 @@ def advice(budget, data=None):
         return []
     c = budget.config
     lines = []
+    if c.gps == "always":
+        on_alert = compute(PowerConfig(**{**c.__dict__, "gps": "on-alert"}), data)
+        lines.append(f"power the GPS only for alerts (--gps on-alert): {on_alert.days:.1f} days")
     if c.modem_mode == "drx":
         gated = compute(PowerConfig(**{**c.__dict__, "modem_mode": "gated"}), data)
         lines.append(f"power the modem down between heartbeats (--modem-mode gated): {gated.days:.1f} days; "

@@ -66,6 +66,13 @@ def test_the_honest_verdict_for_build_a_with_an_hourly_heartbeat():
     assert power.compute(power.PowerConfig(build="a", battery_mah=needed + 1)).meets_goal
 
 
+def test_advice_for_gps_always_starts_with_the_gps():
+    budget = power.compute(power.PowerConfig(gps="always"))
+    first = power.advice(budget)[0]
+    on_alert = power.compute(power.PowerConfig())
+    assert first == f"power the GPS only for alerts (--gps on-alert): {on_alert.days:.1f} days"
+
+
 def test_cli_prints_each_state_and_the_days(capsys):
     out = run_cli(["--build", "a", "--heartbeat-min", "60", "--gps", "on-alert", "--battery-mah", "1000"], capsys)
     for state in power.STATES:
