@@ -9,7 +9,9 @@
 
 Fix dict: lat, lon (degrees, float), alt_m, mode ("none"/"2d"/"3d"), quality (GGA 0-8), sats (used), hdop,
 acc_m, utc ("YYYY-MM-DDTHH:MM:SSZ" or None before the receiver sent a date), epoch_s (int, or None),
-speed_mps, course_deg, age_ms (now_ms - the feed that brought the position).
+speed_mps, course_deg, age_ms (ticks_diff(now_ms, fix_ms)), fix_ms (the now_ms of the feed that brought the
+position). now_ms is drivers.compat.ticks_ms() on the wearable; ages use ticks_diff, so the wrap is harmless.
+On float32 ports (rp2) a longitude near 180 degrees keeps about 1 m of resolution; 6 decimals survive.
 
 acc_m, a 95 % horizontal radius estimate: HDOP x UERE x 2 with UERE = 5 m (1-sigma, autonomous single-frequency
 GPS; 2 x DRMS ~ 95 %), x1.5 with fewer than 5 satellites used, x2 for a 2D fix, floor 3 m; HDOP missing counts
@@ -95,7 +97,7 @@ class GPS:
     """Fix state of one receiver, fed with raw bytes and the time they arrived."""
 
     def __init__(self, min_date=(2024, 1, 1), stale_ms=DEFAULT_STALE_MS):
-        self.parser = NMEAParser(satellites=False)
+        self.parser = NMEAParser(satellites=False, reuse=True)
         self.min_days = days_from_civil(min_date[0], min_date[1], min_date[2])
         self.stale_ms = stale_ms
         self.rollovers = 0
@@ -251,7 +253,7 @@ class GPS:
             if self._gsa_tod != self.tod_ms or compat.ticks_diff(self._now, self._gsa_ms) > 900:
                 self._gsa_used = 0
                 self._gsa_tod = self.tod_ms
-            self._gsa_used += len(s["prns"])
+            self._gsa_used += s["used"]
             self._gsa_ms = self._now
             if s["fix"] is not None:
                 self._gsa_fix = s["fix"]

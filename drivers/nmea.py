@@ -18,7 +18,7 @@ Times are milliseconds since UTC midnight ("time_ms"), dates (year, month, day) 
 (00-79 -> 2000s), positions signed float degrees (south and west negative). Per type:
   RMC: time_ms status lat lon speed_kn course magvar date mode navstatus
   GGA: time_ms lat lon quality sats hdop alt geoid_sep dgps_age dgps_station
-  GSA: opmode fix prns pdop hdop vdop system        (fix 1=none 2=2D 3=3D; prns: tuple of used PRNs)
+  GSA: opmode fix used prns pdop hdop vdop system   (fix 1=none 2=2D 3=3D; used: count; prns: tuple of PRNs)
   GSV: total num in_view sats signal                (sats: tuple of (prn, elev, az, snr) in this sentence)
   GLL: lat lon time_ms status mode
   VTG: course course_mag speed_kn speed_kmh mode
@@ -75,9 +75,25 @@ for _i, _c in enumerate(b"abcdef"):
 
 class _Sentences:
     """Sentence layouts, over field accessors a subclass provides: _int, _float, _char, _char_or_none, _coord,
-    _time, _date, _letters (field index i; missing or empty -> None; malformed -> NMEAError) and _nf."""
+    _time, _date, _letters (field index i; missing or empty -> None; malformed -> NMEAError) and _nf.
+
+    With reuse, each type's dict is allocated once and overwritten by the next sentence of that type (the
+    allocation the wearable's GPS saves, since it copies what it needs at once)."""
 
     satellites = True
+    reuse = False
+    _cache = None
+
+    def _out(self, kind, talker):
+        if self.reuse:
+            d = self._cache.get(kind)
+            if d is None:
+                d = self._cache[kind] = {}
+        else:
+            d = {}
+        d["talker"] = talker
+        d["type"] = kind
+        return d
 
     def _sentence(self, buf, kind, talker):
         if kind == "GGA":
@@ -97,41 +113,57 @@ class _Sentences:
         return self._zda(buf, talker)
 
     def _rmc(self, buf, talker):
-        status = self._char(buf, 2)
-        lat = self._coord(buf, 3, "S")
-        lon = self._coord(buf, 5, "W")
+        d = self._out("RMC", talker)
+        d["time_ms"] = self._time(buf, 1)
+        d["status"] = self._char(buf, 2)
+        d["lat"] = self._coord(buf, 3, "S")
+        d["lon"] = self._coord(buf, 5, "W")
+        d["speed_kn"] = self._float(buf, 7)
+        d["course"] = self._float(buf, 8)
+        d["date"] = self._date(buf, 9)
         magvar = self._float(buf, 10)
         if magvar is not None and self._char(buf, 11) == "W":
             magvar = -magvar
-        return {
-            "talker": talker, "type": "RMC", "time_ms": self._time(buf, 1), "status": status,
-            "lat": lat, "lon": lon, "speed_kn": self._float(buf, 7), "course": self._float(buf, 8),
-            "date": self._date(buf, 9), "magvar": magvar, "mode": self._char(buf, 12),
-            "navstatus": self._char(buf, 13),
-        }
+        d["magvar"] = magvar
+        d["mode"] = self._char(buf, 12)
+        d["navstatus"] = self._char(buf, 13)
+        return d
 
     def _gga(self, buf, talker):
-        return {
-            "talker": talker, "type": "GGA", "time_ms": self._time(buf, 1),
-            "lat": self._coord(buf, 2, "S"), "lon": self._coord(buf, 4, "W"),
-            "quality": self._int(buf, 6), "sats": self._int(buf, 7), "hdop": self._float(buf, 8),
-            "alt": self._float(buf, 9), "geoid_sep": self._float(buf, 11), "dgps_age": self._float(buf, 13),
-            "dgps_station": self._int(buf, 14),
-        }
+        d = self._out("GGA", talker)
+        d["time_ms"] = self._time(buf, 1)
+        d["lat"] = self._coord(buf, 2, "S")
+        d["lon"] = self._coord(buf, 4, "W")
+        d["quality"] = self._int(buf, 6)
+        d["sats"] = self._int(buf, 7)
+        d["hdop"] = self._float(buf, 8)
+        d["alt"] = self._float(buf, 9)
+        d["geoid_sep"] = self._float(buf, 11)
+        d["dgps_age"] = self._float(buf, 13)
+        d["dgps_station"] = self._int(buf, 14)
+        return d
 
     def _gsa(self, buf, talker):
-        prns = []
+        d = self._out("GSA", talker)
+        d["opmode"] = self._char(buf, 1)
+        d["fix"] = self._int(buf, 2)
+        prns = [] if self.satellites else None
+        used = 0
         k = 3
         while k < 15:
             p = self._int(buf, k)
             if p is not None:
-                prns.append(p)
+                used += 1
+                if prns is not None:
+                    prns.append(p)
             k += 1
-        return {
-            "talker": talker, "type": "GSA", "opmode": self._char(buf, 1), "fix": self._int(buf, 2),
-            "prns": tuple(prns), "pdop": self._float(buf, 15), "hdop": self._float(buf, 16),
-            "vdop": self._float(buf, 17), "system": self._lenient_int(buf, 18),
-        }
+        d["used"] = used
+        d["prns"] = tuple(prns) if prns is not None else None
+        d["pdop"] = self._float(buf, 15)
+        d["hdop"] = self._float(buf, 16)
+        d["vdop"] = self._float(buf, 17)
+        d["system"] = self._lenient_int(buf, 18)
+        return d
 
     def _lenient_int(self, buf, i):
         # Optional trailing ids: SiRF-TriG writes a DOP-like "3.3" where NMEA 4.11 puts the system id.
@@ -141,6 +173,7 @@ class _Sentences:
             return None
 
     def _gsv(self, buf, talker):
+        d = self._out("GSV", talker)
         nf = self._nf
         # 4.11 appends a signal id: 4 + 4*n fields plus one.
         nsat = (nf - 4) // 4
@@ -156,52 +189,68 @@ class _Sentences:
                     lst.append((prn, self._int(buf, f + 1), self._int(buf, f + 2), self._int(buf, f + 3)))
                 k += 1
             sats = tuple(lst)
-        return {
-            "talker": talker, "type": "GSV", "total": self._int(buf, 1), "num": self._int(buf, 2),
-            "in_view": self._int(buf, 3), "sats": sats, "signal": signal,
-        }
+        d["total"] = self._int(buf, 1)
+        d["num"] = self._int(buf, 2)
+        d["in_view"] = self._int(buf, 3)
+        d["sats"] = sats
+        d["signal"] = signal
+        return d
 
     def _gll(self, buf, talker):
-        return {
-            "talker": talker, "type": "GLL", "lat": self._coord(buf, 1, "S"), "lon": self._coord(buf, 3, "W"),
-            "time_ms": self._time(buf, 5), "status": self._char(buf, 6), "mode": self._char(buf, 7),
-        }
+        d = self._out("GLL", talker)
+        d["lat"] = self._coord(buf, 1, "S")
+        d["lon"] = self._coord(buf, 3, "W")
+        d["time_ms"] = self._time(buf, 5)
+        d["status"] = self._char(buf, 6)
+        d["mode"] = self._char(buf, 7)
+        return d
 
     def _vtg(self, buf, talker):
+        d = self._out("VTG", talker)
         # NMEA 2.x+: course,T,course_mag,M,knots,N,kmh,K,mode. Some old receivers omit the unit letters:
         # then field 2 is not 'T' and the layout is course,course_mag,knots,kmh.
+        d["course"] = self._float(buf, 1)
         if self._nf > 2 and self._char_or_none(buf, 2) not in ("T", None):
-            return {
-                "talker": talker, "type": "VTG", "course": self._float(buf, 1),
-                "course_mag": self._float(buf, 2), "speed_kn": self._float(buf, 3),
-                "speed_kmh": self._float(buf, 4), "mode": None,
-            }
-        return {
-            "talker": talker, "type": "VTG", "course": self._float(buf, 1), "course_mag": self._float(buf, 3),
-            "speed_kn": self._float(buf, 5), "speed_kmh": self._float(buf, 7), "mode": self._char(buf, 9),
-        }
+            d["course_mag"] = self._float(buf, 2)
+            d["speed_kn"] = self._float(buf, 3)
+            d["speed_kmh"] = self._float(buf, 4)
+            d["mode"] = None
+        else:
+            d["course_mag"] = self._float(buf, 3)
+            d["speed_kn"] = self._float(buf, 5)
+            d["speed_kmh"] = self._float(buf, 7)
+            d["mode"] = self._char(buf, 9)
+        return d
 
     def _zda(self, buf, talker):
+        d = self._out("ZDA", talker)
+        d["time_ms"] = self._time(buf, 1)
         day = self._int(buf, 2)
         month = self._int(buf, 3)
-        year = self._int(buf, 4)
         if day is not None and not 1 <= day <= 31:
             raise NMEAError("format", "date")
         if month is not None and not 1 <= month <= 12:
             raise NMEAError("format", "date")
-        return {
-            "talker": talker, "type": "ZDA", "time_ms": self._time(buf, 1), "day": day, "month": month,
-            "year": year, "tz_h": self._int(buf, 5), "tz_m": self._int(buf, 6),
-        }
+        d["day"] = day
+        d["month"] = month
+        d["year"] = self._int(buf, 4)
+        d["tz_h"] = self._int(buf, 5)
+        d["tz_m"] = self._int(buf, 6)
+        return d
 
     def _gns(self, buf, talker):
-        return {
-            "talker": talker, "type": "GNS", "time_ms": self._time(buf, 1),
-            "lat": self._coord(buf, 2, "S"), "lon": self._coord(buf, 4, "W"),
-            "mode": self._letters(buf, 6), "sats": self._int(buf, 7),
-            "hdop": self._float(buf, 8), "alt": self._float(buf, 9), "geoid_sep": self._float(buf, 10),
-            "dgps_age": self._float(buf, 11), "navstatus": self._char(buf, 13),
-        }
+        d = self._out("GNS", talker)
+        d["time_ms"] = self._time(buf, 1)
+        d["lat"] = self._coord(buf, 2, "S")
+        d["lon"] = self._coord(buf, 4, "W")
+        d["mode"] = self._letters(buf, 6)
+        d["sats"] = self._int(buf, 7)
+        d["hdop"] = self._float(buf, 8)
+        d["alt"] = self._float(buf, 9)
+        d["geoid_sep"] = self._float(buf, 10)
+        d["dgps_age"] = self._float(buf, 11)
+        d["navstatus"] = self._char(buf, 13)
+        return d
 
 
 def _talker_and_kind(t0, t1, t2, t3, t4):
@@ -218,16 +267,21 @@ def _talker_and_kind(t0, t1, t2, t3, t4):
 
 
 def _coord_value(deg, minutes, frac, dec, neg_letter, hemi):
+    # One exact integer numerator over an exact power of ten: a single, correctly rounded division (and a single
+    # float allocated on MicroPython).
     if minutes >= 60:
         raise NMEAError("format", "minutes")
     if dec > 0:
-        value = deg + (minutes * _POW10[dec] + frac) / _F60POW10[dec]
+        num = (deg * 60 + minutes) * _POW10[dec] + frac
+        den = _F60POW10[dec]
     else:
-        value = deg + minutes / 60.0
+        num = deg * 60 + minutes
+        den = 60.0
     if hemi == neg_letter:
-        value = -value
+        num = -num
     elif hemi != ("N" if neg_letter == "S" else "E"):
         raise NMEAError("format", "hemisphere")
+    value = num / den
     limit = 90.0 if neg_letter == "S" else 180.0
     if not -limit <= value <= limit:
         raise NMEAError("format", "coordinate range")
@@ -255,8 +309,10 @@ def _check_date(v):
 class _InPlace(_Sentences):
     """Decodes a sentence where it lies: field boundaries in a preallocated list, numbers digit by digit."""
 
-    def __init__(self, satellites):
+    def __init__(self, satellites, reuse=False):
         self.satellites = satellites
+        self.reuse = reuse
+        self._cache = {}
         self._pos = [0] * (MAX_FIELDS + 1)
         self._nf = 0
 
@@ -390,8 +446,9 @@ class _InPlace(_Sentences):
             a += 1
         if digits == 0:
             raise NMEAError("format", "number")
-        f = v / _FPOW10[dec] if dec > 0 else float(v)
-        return -f if neg else f
+        if neg:
+            v = -v
+        return v / _FPOW10[dec] if dec > 0 else float(v)
 
     def _char(self, buf, i):
         if i >= self._nf:
@@ -522,8 +579,10 @@ class _Split(_Sentences):
     """The same decoding with bytes methods that run in C on CPython: fast, but a bytes object per field.
     CPython only (bytes.translate, memoryview.cast): MicroPython always decodes in place."""
 
-    def __init__(self, satellites):
+    def __init__(self, satellites, reuse=False):
         self.satellites = satellites
+        self.reuse = reuse
+        self._cache = {}
         self._f = []
         self._nf = 0
 
@@ -688,16 +747,19 @@ class NMEAParser:
     """Frames a byte stream into sentences and decodes them. One parser per receiver.
 
     in_place: True decodes without per-field allocation (MicroPython's default), False decodes with C-speed
-    bytes methods (CPython's default); results are identical."""
+    bytes methods (CPython's default); results are identical.
+    reuse: the dict given to a feed_into handler is overwritten by the next sentence of its type (no dict
+    allocation per sentence); feed() then returns copies."""
 
-    def __init__(self, require_checksum=True, satellites=True, in_place=None):
+    def __init__(self, require_checksum=True, satellites=True, in_place=None, reuse=False):
         self.require_checksum = require_checksum
-        self.satellites = satellites  # False: GSV gives counts only (no per-satellite tuples), less allocation
+        self.satellites = satellites  # False: no per-satellite GSV tuples nor GSA PRN tuple: less allocation
         if MICROPYTHON:
             in_place = True  # the split decoder needs CPython's bytes.translate and memoryview.cast
         elif in_place is None:
             in_place = False
-        self._decoder = _InPlace(satellites) if in_place else _Split(satellites)
+        self.reuse = reuse
+        self._decoder = _InPlace(satellites, reuse) if in_place else _Split(satellites, reuse)
         self.errors = {}
         for kind in ERROR_KINDS:
             self.errors[kind] = 0
@@ -711,7 +773,10 @@ class NMEAParser:
     def feed(self, data):
         """Feed received bytes; returns a list of the sentences completed by them (possibly empty)."""
         out = []
-        self.feed_into(data, out.append)
+        if self.reuse:
+            self.feed_into(data, lambda s: out.append(dict(s)))
+        else:
+            self.feed_into(data, out.append)
         return out
 
     def feed_into(self, data, handler):

@@ -17,6 +17,8 @@ parse_cgnssinfo / parse_cgnsinf are total: a dict for a reply with a fix, None f
 line, garbage); they never raise.
 """
 
+from drivers.compat import ticks_diff
+
 DEFAULT_MAX_FRESH_MS = 10000
 DRIFT_MPS = 1.5  # a walking person: how fast an old fix loses its worth
 _KNOT_MPS = 1852.0 / 3600.0
@@ -25,7 +27,7 @@ _UERE_M = 5.0  # same convention as drivers.gps: acc = HDOP x UERE x 2 (95 %)
 
 def _age_ms(fix, now_ms):
     if "at_ms" in fix and fix["at_ms"] is not None:
-        return now_ms - fix["at_ms"]
+        return ticks_diff(now_ms, fix["at_ms"])  # ticks wrap: never subtract them directly
     age = fix.get("age_ms")
     return age if age is not None else 0
 

@@ -188,3 +188,19 @@ def test_frame_roundtrip():
     line = frame(b"GPGGA,000001,0000.000,N,00000.000,E,1,04,1.0,0.0,M,0.0,M,,")
     assert line.startswith(b"$GPGGA") and line.endswith(b"\r\n")
     assert parse_sentence(line)["time_ms"] == 1000
+
+
+def test_reuse_overwrites_one_dict_per_type_and_feed_copies():
+    p = NMEAParser(reuse=True)
+    seen = []
+    second = GGA.replace(b"123519", b"123520").split(b"*")[0][1:]
+    p.feed_into(GGA + frame(second), seen.append)
+    assert len(seen) == 2 and seen[0] is seen[1]
+    assert seen[1]["time_ms"] == (12 * 3600 + 35 * 60 + 20) * 1000
+    copies = NMEAParser(reuse=True).feed(GGA + frame(second))
+    assert copies[0] is not copies[1] and copies[0]["time_ms"] != copies[1]["time_ms"]
+
+
+def test_gsa_counts_used_satellites_without_the_prn_tuple():
+    s = NMEAParser(satellites=False).feed(GSA411)[0]
+    assert s["used"] == 3 and s["prns"] is None
