@@ -11,7 +11,8 @@ Fix dict: lat, lon (degrees, float), alt_m, mode ("none"/"2d"/"3d"), quality (GG
 acc_m, utc ("YYYY-MM-DDTHH:MM:SSZ" or None before the receiver sent a date), epoch_s (int, or None),
 speed_mps, course_deg, age_ms (ticks_diff(now_ms, fix_ms)), fix_ms (the now_ms of the feed that brought the
 position). now_ms is drivers.compat.ticks_ms() on the wearable; ages use ticks_diff, so the wrap is harmless.
-On float32 ports (rp2) a longitude near 180 degrees keeps about 1 m of resolution; 6 decimals survive.
+rp2's MicroPython floats are 32-bit: a coordinate keeps about 0.1 m of resolution at Segou (13 N, 6 W) and
+about 1.7 m near 180 degrees, finer than any receiver's accuracy.
 
 acc_m, a 95 % horizontal radius estimate: HDOP x UERE x 2 with UERE = 5 m (1-sigma, autonomous single-frequency
 GPS; 2 x DRMS ~ 95 %), x1.5 with fewer than 5 satellites used, x2 for a 2D fix, floor 3 m; HDOP missing counts
