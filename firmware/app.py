@@ -1,0 +1,198 @@
+"""The wearable's application: triggers -> alarm (persisted first) -> uplink, and the hub's acks -> vibration.
+
+Everything physical comes from the board (firmware/board.py on the device, firmware/board_sim.py in the
+simulator); the same code runs in both."""
+import gc
+import json
+
+from drivers.alert import ProtocolError, encode_alert, looks_like_ack, parse_ack
+from drivers.button import ButtonDecoder
+from drivers.compat import asleep_ms, ticks_add, ticks_diff, ticks_ms, wall_time
+from drivers.gps import GPS
+from drivers.modem import Modem
+from drivers.position import best_position
+from firmware.flashstore import AlarmState
+from firmware.uplink import Uplink
+from firmware.vibration import Vibrator
+
+BUTTON_POLL_MS = 10
+# Statuses from the hub and what the wearer feels.
+STATUS_PATTERN = {"RCV": "received", "ACK": "ack", "DSP": "dispatched"}
+
+
+def log(hop, **detail):
+    """One JSON line per hop on the console (the simulator timestamps it; on a device it goes to the REPL)."""
+    detail["hop"] = hop
+    try:
+        print("@@ " + json.dumps(detail))
+    except Exception:
+        print("@@ " + json.dumps({"hop": hop}))
+
+
+class App:
+    def __init__(self, board, cfg, flash, modem=None, gps=None):
+        self.board = board
+        self.cfg = cfg
+        self.state = AlarmState(flash)
+        self.vibrator = Vibrator(board.motor, on_play=lambda name: log("fw.vibrate", pattern=name))
+        self.modem = modem or Modem(board.modem_uart, power=board.modem_power, model=cfg["modem_model"],
+                                    on_event=self._modem_event)
+        self.gps = gps or GPS()
+        self.buttons = ButtonDecoder(long_ms=cfg["long_press_ms"], patterns=cfg["patterns"])
+        self.uplink = Uplink(self.modem, self.state, cfg, log, self.vibrator)
+        self.cell = None
+        self._cancel_until = None
+        self._last_alarm = None
+
+    # -- alarms ------------------------------------------------------------------------------------------
+    def raise_alarm(self, event, category="GEN"):
+        now = ticks_ms()
+        counter = self.state.next_counter()
+        position = best_position(self.gps.fix(now), self.gps.last_fix(now), None, self.cell, now)
+        if position["lat"] is None:
+            position = None
+        fix = self.gps.fix(now)
+        device_time = (fix or {}).get("epoch_s") or wall_time()
+        battery = self._battery()
+        text = encode_alert(self.cfg["key"], self.cfg["device_id"], counter, event, category, device_time,
+                            position, self.cell, battery)
+        summary = {"event": event, "category": category, "cell": self.cell, "lat": None, "lon": None}
+        if position:
+            summary.update({"lat": position["lat"], "lon": position["lon"], "acc_m": position["acc_m"],
+                            "fix_age_s": position["age_s"]})
+        self.state.add({"n": counter, "e": event, "text": text, "tries": 0, "a": summary})
+        log("fw.alarm_persisted", n=counter, event=event, category=category,
+            fix=position is not None, text=text)
+        self.uplink.kick()
+        return counter
+
+    def _battery(self):
+        try:
+            return self.board.battery_percent()
+        except Exception:
+            return None
+
+    def on_button_event(self, event):
+        kind = event[0]
+        log("fw.button", kind=kind, arg=event[1])
+        if kind == "sos":
+            self.vibrator.play("pressed")
+            self._last_alarm = self.raise_alarm("SOS", "GEN")
+            self._open_cancel_window()
+        elif kind == "category":
+            self.vibrator.play("pressed")
+            self._last_alarm = self.raise_alarm("SOS", event[1])
+            self._open_cancel_window()
+        elif kind in ("cancel", "duress"):
+            # Identical feel for both: a bystander must not tell a duress cancel from a real one.
+            self.vibrator.play("cancelled")
+            self.raise_alarm("CAN" if kind == "cancel" else "DUR")
+            self._close_cancel_window()
+
+    def _open_cancel_window(self):
+        self._cancel_until = ticks_add(ticks_ms(), self.cfg["cancel_window_s"] * 1000)
+        self.buttons.cancel_window(True)
+
+    def _close_cancel_window(self):
+        self._cancel_until = None
+        self.buttons.cancel_window(False)
+
+    # -- the hub's answers ----------------------------------------------------------------------------------
+    async def on_sms(self, sms):
+        """Called by the modem driver; returning means handled (the SMS is then deleted from the SIM)."""
+        text = sms.get("text")
+        if not looks_like_ack(text):
+            log("fw.sms_ignored", sender=sms.get("number"))
+            return
+        device_id = self.cfg["device_id"]
+        key = self.cfg["key"]
+        try:
+            ack = parse_ack(text, lambda i: key if i == device_id else None)
+        except ProtocolError as exc:
+            log("fw.ack_rejected", reason=str(exc), sender=sms.get("number"))
+            return
+        if not self.state.accept_hub_counter(ack["hub_counter"]):
+            log("fw.ack_rejected", reason="replayed hub counter %d" % ack["hub_counter"])
+            return
+        log("fw.ack", status=ack["status"], n=ack["counter"], h=ack["hub_counter"])
+        if ack["status"] == "RCV":
+            if self.uplink.receipt(ack["counter"]) is not None:
+                self.vibrator.play("received")
+        else:
+            # An operator acted: the alarm is certainly stored, whatever happened to the RCV.
+            self.uplink.receipt(ack["counter"])
+            pattern = STATUS_PATTERN.get(ack["status"])
+            if pattern:
+                self.vibrator.play(pattern)
+                log("fw.felt", status=ack["status"], n=ack["counter"], pattern=pattern)
+
+    def _modem_event(self, kind, detail):
+        log("fw.modem", kind=kind, detail=str(detail) if detail is not None else None)
+
+    # -- tasks ---------------------------------------------------------------------------------------------
+    async def button_task(self):
+        while True:
+            now = ticks_ms()
+            event = self.buttons.update(self.board.button.pressed(), now)
+            if event is not None:
+                self.on_button_event(event)
+            if self._cancel_until is not None and ticks_diff(now, self._cancel_until) > 0:
+                self._close_cancel_window()
+            await asleep_ms(BUTTON_POLL_MS)
+
+    async def cell_task(self):
+        while True:
+            try:
+                cell = await self.modem.serving_cell()
+                if cell and cell.get("mcc") is not None and cell.get("cell_id") is not None:
+                    self.cell = {"mcc": cell["mcc"], "mnc": cell["mnc"], "lac": cell.get("lac") or 0,
+                                 "cell_id": cell["cell_id"]}
+            except Exception as exc:
+                log("fw.cell_failed", error=repr(exc))
+            await asleep_ms(self.cfg["cell_refresh_s"] * 1000)
+
+    async def modem_task(self):
+        self.modem.set_sms_handler(self.on_sms)
+        tries = 0
+        while True:
+            try:
+                await self.modem.start(self.cfg["sim_pin"])
+                log("fw.modem_ready", info=self.modem.info.get("model"))
+                break
+            except Exception as exc:
+                tries += 1
+                log("fw.modem_start_failed", error=repr(exc), tries=tries)
+                if tries % 3 == 0 and self.board.modem_power is not None:
+                    await self.board.modem_power.cycle()
+                await asleep_ms(2000)
+        await self.modem.supervise()
+
+    async def supervised(self, name, make):
+        """Run a task forever: if it dies (MemoryError, a driver bug), log it and start it again."""
+        restarts = 0
+        while True:
+            try:
+                await make()
+                return
+            except Exception as exc:
+                restarts += 1
+                log("fw.task_died", task=name, error=repr(exc), restarts=restarts)
+                gc.collect()
+                await asleep_ms(min(10000, 200 * restarts))
+
+    async def run(self):
+        import asyncio
+
+        log("fw.boot", device=self.cfg["device_id"], pending=len(self.state.pending), counter=self.state.counter)
+        spawn = asyncio.create_task
+        spawn(self.supervised("vibrator", self.vibrator.run))
+        spawn(self.supervised("button", self.button_task))
+        spawn(self.supervised("gps", lambda: self.gps.run(self.board.gps_uart)))
+        spawn(self.supervised("modem", self.modem_task))
+        while not self.modem.link_up:
+            await asleep_ms(50)
+        spawn(self.supervised("uplink", self.uplink.run))
+        spawn(self.supervised("cell", self.cell_task))
+        while True:
+            gc.collect()
+            await asleep_ms(1000)
