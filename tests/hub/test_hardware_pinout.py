@@ -158,12 +158,25 @@ def test_parse_pinout_refuses_garbage_with_its_one_error(text):
 # --- the firmware takes its pins from the file ---------------------------------------------------------------
 
 
-def _call_name(node):
+def _machine_names(tree):
+    """Names under which this module reaches machine's constructors: ({module aliases}, {constructor aliases})."""
+    modules, constructors = set(), {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules |= {a.asname or a.name for a in node.names if a.name == "machine"}
+        elif isinstance(node, ast.ImportFrom) and node.module == "machine":
+            constructors.update({a.asname or a.name: a.name for a in node.names if a.name in MACHINE_CONSTRUCTORS})
+    return modules, constructors
+
+
+def _machine_constructor(node, modules, constructors, any_owner=False):
+    """'Pin', 'UART'... when this call builds a machine object (machine.Pin(...), or Pin imported from machine);
+    with any_owner, x.Pin(...) counts whatever x is (board.py gets machine as self._machine)."""
     func = node.func
-    if isinstance(func, ast.Attribute):
-        return func.attr
+    if isinstance(func, ast.Attribute) and (any_owner or isinstance(func.value, ast.Name) and func.value.id in modules):
+        return func.attr if func.attr in MACHINE_CONSTRUCTORS else None
     if isinstance(func, ast.Name):
-        return func.id
+        return constructors.get(func.id)
     return None
 
 
@@ -180,12 +193,18 @@ def firmware_pin_violations(sources):
     violations = []
     for path, text in sources.items():
         tree = ast.parse(text, filename=path)
+        modules, constructors = _machine_names(tree)
+        if path == "board.py":  # board.py receives machine as an argument: every machine.X(...) call counts
+            modules |= {"machine"}
+            constructors.update({n: n for n in MACHINE_CONSTRUCTORS})
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _call_name(node) in MACHINE_CONSTRUCTORS:
+            made = isinstance(node, ast.Call) and _machine_constructor(node, modules, constructors,
+                                                                       any_owner=path == "board.py")
+            if made:
                 if path != "board.py":
-                    violations.append((path, node.lineno, f"{_call_name(node)}() outside board.py"))
+                    violations.append((path, node.lineno, f"{made}() outside board.py"))
                 for value in _literal_pins(node):
-                    violations.append((path, node.lineno, f"literal pin {value!r} in {_call_name(node)}()"))
+                    violations.append((path, node.lineno, f"literal pin {value!r} in {made}()"))
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
                 word = node.value.strip().upper()
                 if (word.startswith("GP") or word.startswith("GPIO")) and word.lstrip("GPIO").isdigit():
@@ -211,14 +230,21 @@ def test_the_pin_checker_catches_each_kind_of_violation():
     bad = {
         "app.py": "import machine\nled = machine.Pin(25, machine.Pin.OUT)\n"
                   "def f(board):\n    return board.buzzer, board.button\nNAME = 'GP15'\n",
-        "board.py": "from machine import UART\nu = UART(0, tx=0, rx=1)\n",
+        "main.py": "from machine import I2C as Bus, WDT\nbus = Bus(1)\nwdt = WDT(timeout=8000)\n",
+        "board_sim.py": "class Pin:\n    pass\np = Pin(3)\n",
+        "board.py": "def make(machine):\n    return machine.UART(0, tx=0, rx=1)\n"
+                    "class B:\n    def led(self):\n        return self._machine.Pin(25)\n",
     }
     found = {(path, what) for path, _, what in firmware_pin_violations(bad)}
     assert ("app.py", "Pin() outside board.py") in found
+    assert ("main.py", "I2C() outside board.py") in found
+    assert not any(path == "board_sim.py" for path, _ in found)  # a simulator's own Pin class is not machine's
+    assert not any("WDT" in what for _, what in found)
     assert ("app.py", "literal pin 25 in Pin()") in found
     assert ("app.py", "board.buzzer is not in the Board interface") in found
     assert ("app.py", "pin name 'GP15'") in found
     assert ("board.py", "literal pin 0 in UART()") in found
+    assert ("board.py", "literal pin 25 in Pin()") in found
     assert not any("board.button" in what for what in found)
 
 
