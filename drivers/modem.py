@@ -270,7 +270,8 @@ class Modem:
         self.info = {}
         self.sim_state = None
         self.link_up = False
-        self.reg = None
+        self.reg = None  # the latest registration state seen (any of CREG/CGREG/CEREG)
+        self._regs = {}  # via -> registration dict: registered means registered on any of them
         self._sms_handler = None
         self._report_handler = None
         self._queue = []
@@ -368,6 +369,10 @@ class Modem:
             await self._try("AT+%s=2" % via)  # unsolicited registration with lac/ci (27.007 7.2)
         self._failures = 0
         self._started = True
+        try:
+            await self.registration()  # reports "registered" now, so a later loss is reported too
+        except ATError as exc:
+            self._log("registration: %s" % exc)
         if self.auto_fetch:  # what arrived while nobody listened (or during a power cycle): listed by the worker
             self._retry_stored = True
             self._last_stored_try = None
@@ -392,7 +397,8 @@ class Modem:
                 await self.channel.command("AT", timeout_ms=self.sync_timeout_ms)
                 return
             except ATTimeout:
-                pass
+                # A modem left in ATV0 answers "0" instead of OK: ask for verbose results, blind.
+                self.channel._write(b"ATV1\r")
             except ATError:
                 return  # it answered: in sync
             await asleep_ms(200)
@@ -509,10 +515,21 @@ class Modem:
             self._queue.append(item)
         self._wake.set()
 
-    def _registration_changed(self, reg):
-        was = registered(self.reg)
-        self.reg = reg
-        now = registered(reg)
+    def is_registered(self):
+        for reg in self._regs.values():
+            if registered(reg):
+                return True
+        return False
+
+    def _registration_changed(self, *regs):
+        """New states of one or more registration commands; one event at most for all of them."""
+        was = self.is_registered()
+        for reg in regs:
+            self._regs[reg.get("via")] = reg
+        best = [reg for reg in regs if registered(reg)]
+        self.reg = best[0] if best else regs[-1]
+        reg = self.reg
+        now = self.is_registered()
         if now and not was:
             self._event("registered", reg)
         elif was and not now:
@@ -694,24 +711,22 @@ class Modem:
     async def registration(self):
         """{"stat", "status", "lac", "ci", "act", "act_name", "via"} from the first of the model's registration
         commands (CEREG, CGREG, CREG) that reports registered, else the last one that answered."""
-        best = None
+        found = []
         for via in self.quirks.registration:
             lines = await self._try("AT+%s?" % via)
             for line in lines or ():
                 if line.startswith("+%s:" % via):
                     try:
-                        reg = parse_registration(line)
+                        found.append(parse_registration(line))
                     except ATParseError as exc:
                         self._log(str(exc))
-                        continue
-                    if registered(reg):
-                        self._registration_changed(reg)
-                        return reg
-                    best = reg
-        if best is None:
+        if not found:
             raise ATError("no registration answer")
-        self._registration_changed(best)
-        return best
+        self._registration_changed(*found)
+        for reg in found:
+            if registered(reg):
+                return reg
+        return found[-1]
 
     async def signal(self):
         lines = await self.channel.command("AT+CSQ")

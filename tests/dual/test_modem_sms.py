@@ -487,3 +487,18 @@ def test_registration_urcs_give_events_and_reboot_urc_reinitialises():
     before, after = run(started(modem, body))
     assert "registered" in events and "registration lost" in events and "modem restarted" in events
     assert after == before + 1
+
+
+def test_start_recovers_a_modem_left_in_numeric_result_mode():
+    state = {"verbose": False}
+
+    def at(cmd):
+        return ["OK"] if state["verbose"] else ["0"]
+
+    def atv1(cmd):
+        state["verbose"] = True
+        return ["OK"]
+
+    uart, modem, events = make({"AT": at, "ATV1": atv1}, sync_timeout_ms=20)
+    run(started(modem, pause))
+    assert "ATV1" in uart.commands and modem.link_up

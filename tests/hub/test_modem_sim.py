@@ -191,5 +191,6 @@ def test_transient_cms_error_is_retried_and_hung_modem_is_power_cycled():
         sim.stop()
     assert len(refs) == 2 and up
     assert power.cycles == 1
-    assert events[:4] == ["link up", "link down", "power cycle", "link up"], events
+    link = [e for e in events if e in ("link up", "link down", "power cycle")]
+    assert link == ["link up", "link down", "power cycle", "link up"], events
     assert len(sent) == 2
