@@ -30,7 +30,7 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="deme", description="Deme panic-button system")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for module_name in COMMANDS.values():
+    for module_name in dict.fromkeys(COMMANDS.values()):  # a module may register several commands
         importlib.import_module(module_name).register(subparsers)
     return parser
 
