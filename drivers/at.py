@@ -109,7 +109,8 @@ URC_PREFIXES = (
     "+CMTI:", "+CMT:", "+CDS:", "+CDSI:", "+CBM:", "+CBMI:", "+CREG:", "+CGREG:", "+CEREG:", "+C5GREG:",
     "RING", "+CRING:", "+CLIP:", "+CCWA:", "+CUSD:", "+CIEV:", "+CGEV:", "+CTZV:", "+CTZE:", "+CPIN:", "+CFUN:",
     "RDY", "Call Ready", "SMS Ready", "NORMAL POWER DOWN", "UNDER-VOLTAGE", "OVER-VOLTAGE", "POWERED DOWN",
-    "*PSUTTZ", "DST:", "*ATREADY:", "PB DONE", "+QIND:", "+QIURC:", "+CSQN:", "+PACSP", "+CGNSINF:",
+    "*PSUTTZ", "DST:", "*ATREADY:", "PB DONE", "SMS DONE", "+QIND:", "+QIURC:", "+QUSIM:", "+CSQN:", "+PACSP",
+    "+CGNSINF:", "UNDER-VOLTAGE WARNNING",
 )
 # URCs followed by one more line (the PDU): 27.005 3.4.1 in PDU mode.
 TWO_LINE_URCS = ("+CMT:", "+CDS:", "+CBM:")
@@ -298,6 +299,8 @@ class ATChannel:
             if data:
                 self.feed(data)
                 await asleep_ms(0)
+            elif self._pending is not None:
+                await asleep_ms(1)  # an answer is due: keep the round trip short
             else:
                 await asleep_ms(self.poll_ms)
 

@@ -2,7 +2,14 @@
 
 drivers.at polls `any()` and reads without blocking, so the same driver code runs on the wearable's UART and
 on the hub's USB serial adapter or a simulator's pseudo-terminal.
+
+A USB adapter that is unplugged (or a modem that re-enumerates after a power cycle) makes the port fail: the
+port is then closed, the error raised once (the driver sees a transient link error), and every later call tries
+to reopen the same path, at most once per `reopen_s`. With a stable udev name (/dev/serial/by-id/...) the link
+comes back by itself when the device does.
 """
+import time
+
 import serial
 
 
@@ -13,24 +20,38 @@ class SerialPortError(OSError):
 class SerialUART:
     """`any()` -> bytes waiting, `read(n)` -> bytes or None (never blocks), `write(data)` -> bytes written."""
 
-    def __init__(self, port, baudrate=115200, write_timeout_s=2.0):
+    def __init__(self, port, baudrate=115200, write_timeout_s=2.0, reopen_s=1.0):
         self.port = port
         self.baudrate = baudrate
         self.write_timeout_s = write_timeout_s
+        self.reopen_s = reopen_s
+        self.reopens = 0
         self._serial = None
+        self._wanted = False  # open() was called and close() was not: failures are healed by reopening
+        self._last_try = 0.0
 
     def open(self):
-        try:
-            # timeout=0: read() returns at once with what is there; the driver does the waiting.
-            self._serial = serial.Serial(self.port, self.baudrate, timeout=0, write_timeout=self.write_timeout_s)
-        except (serial.SerialException, OSError, ValueError) as exc:
-            raise SerialPortError(f"cannot open serial port {self.port!r}: {exc}") from exc
+        self._serial = self._connect()
+        self._wanted = True
         return self
 
+    def _connect(self):
+        try:
+            # timeout=0: read() returns at once with what is there; the driver does the waiting.
+            return serial.Serial(self.port, self.baudrate, timeout=0, write_timeout=self.write_timeout_s)
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise SerialPortError(f"cannot open serial port {self.port!r}: {exc}") from exc
+
     def close(self):
+        self._wanted = False
+        self._drop()
+
+    def _drop(self):
         if self._serial is not None:
             try:
                 self._serial.close()
+            except (serial.SerialException, OSError):
+                pass
             finally:
                 self._serial = None
 
@@ -46,14 +67,27 @@ class SerialUART:
 
     def _port(self):
         if self._serial is None:
-            raise SerialPortError(f"serial port {self.port!r} is not open")
+            if not self._wanted:
+                raise SerialPortError(f"serial port {self.port!r} is not open")
+            now = time.monotonic()
+            if now - self._last_try < self.reopen_s:
+                raise SerialPortError(f"serial port {self.port!r} is gone; retrying")
+            self._last_try = now
+            self._serial = self._connect()
+            self.reopens += 1
         return self._serial
 
+    def _failed(self, exc, what):
+        self._drop()
+        self._last_try = time.monotonic()
+        return SerialPortError(f"serial port {self.port!r}: {what}: {exc}")
+
     def any(self):
+        port = self._port()
         try:
-            return self._port().in_waiting
+            return port.in_waiting
         except (serial.SerialException, OSError) as exc:
-            raise SerialPortError(f"serial port {self.port!r}: {exc}") from exc
+            raise self._failed(exc, "status") from exc
 
     def read(self, n=-1):
         port = self._port()
@@ -62,14 +96,13 @@ class SerialUART:
                 n = port.in_waiting
             data = port.read(n) if n else b""
         except (serial.SerialException, OSError) as exc:
-            raise SerialPortError(f"serial port {self.port!r}: {exc}") from exc
+            raise self._failed(exc, "read") from exc
         return data or None
 
     def write(self, data):
+        port = self._port()
         try:
-            written = self._port().write(bytes(data))
-        except serial.SerialTimeoutException as exc:
-            raise SerialPortError(f"serial port {self.port!r}: write timed out") from exc
-        except (serial.SerialException, OSError) as exc:
-            raise SerialPortError(f"serial port {self.port!r}: {exc}") from exc
+            written = port.write(bytes(data))
+        except (serial.SerialException, OSError) as exc:  # SerialTimeoutException included
+            raise self._failed(exc, "write") from exc
         return len(data) if written is None else written
