@@ -59,6 +59,16 @@ def test_cms_error_on_the_next_cmgs_only(port, modem):
     assert final == "OK" and info[0].startswith("+CMGS: ")
 
 
+def test_brownout_reboots_during_transmission_and_nothing_is_sent(port, modem):
+    modem.inject("brownout")
+    (hex_pdu, length), = pdu.encode_submit(B, "lost to a brown-out")
+    port.write(b"AT+CMGS=%d\r" % length)
+    port.expect(b"> ")
+    port.write(hex_pdu.encode() + b"\x1a")
+    assert port.urc(b"SMS Ready") == "SMS Ready"
+    assert modem.sent == []
+
+
 def test_busy_answers_cme_515(port, modem):
     modem.inject("busy", count=2)
     assert port.command("AT+CSQ")[1] == "+CME ERROR: 515"

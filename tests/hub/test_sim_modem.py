@@ -1,5 +1,7 @@
 """The simulated modems, driven over their real pseudo-terminal with pyserial (no Python calls into the modem
 except to start it and to script faults)."""
+import dataclasses
+
 import pytest
 
 from drivers import pdu
@@ -58,10 +60,12 @@ def test_cmee_formats(port, modem):
     assert port.command("AT+CMEE?")[0] == ["+CMEE: 2"]
 
 
-def test_unknown_command_is_error_and_line_without_at_is_ignored(port):
-    port.command("AT+CMEE=2")
+def test_unknown_command_is_an_me_error_on_sim800_and_line_without_at_is_ignored(port):
     assert port.command("AT+NOSUCH")[1] == "ERROR"
-    assert port.command("AT+CPSI?")[1] == "ERROR"  # SIM800 has no +CPSI
+    port.command("AT+CMEE=1")
+    assert port.command("AT+CPSI?")[1] == "+CME ERROR: 100"  # SIM800 has no +CPSI
+    port.command("AT+CMEE=2")
+    assert port.command("AT+NOSUCH")[1] == "+CME ERROR: unknown"
     port.command("ATE0")
     port.write(b"hello\r")
     assert port.command("AT") == ([], "OK")
@@ -219,3 +223,32 @@ def test_numeric_responses_with_atv0(port):
     assert port.expect(b"0\r") == b"0\r"
     port.write(b"AT+NOSUCH\r")
     assert port.expect(b"4\r") == b"4\r"
+
+
+def test_unknown_command_is_plain_error_on_quectel_whatever_cmee():
+    m = SimulatedModem("+22376000006", profile="ec25", time_scale=0).start()
+    try:
+        assert m.wait_ready()
+        with ATPort(m.pty_path) as p:
+            p.command("AT+CMEE=2")
+            assert p.command("AT+CENG?")[1] == "ERROR"
+            [line], _ = p.command('AT+QENG="servingcell"')
+            assert line.startswith('+QENG: "servingcell","NOCONN","LTE","FDD",610,02,')
+            p.command("AT+COPS=3,2")
+            assert p.command("AT+COPS?")[0] == ['+COPS: 0,2,"61002",7']
+    finally:
+        m.stop()
+
+
+def test_sms_commands_refused_until_sms_ready():
+    # a SIM800L whose SMS layer takes an hour to come up: the firmware answers, the SMS commands do not
+    slow = dataclasses.replace(PROFILES["sim800l"], boot_s=0, boot_urcs=((0, "RDY"), (3600, "SMS Ready")))
+    m = SimulatedModem("+22376000007", profile=slow, time_scale=1.0).start()
+    try:
+        with ATPort(m.pty_path) as p:
+            p.command("AT+CMEE=1")
+            assert p.command("AT+CSQ")[1] == "OK"
+            assert p.command("AT+CMGF=0")[1] == "+CMS ERROR: 302"
+            assert p.command("AT+CPMS?")[1] == "+CMS ERROR: 302"
+    finally:
+        m.stop()

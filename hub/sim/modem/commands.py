@@ -27,6 +27,8 @@ CMS_TEXT = {
 }
 STORAGE_ALIASES = {"SM_P": "SM", "ME_P": "ME", "MT": "SM"}
 MAX_LINE = 556
+SMS_COMMANDS = frozenset(("+CMGF", "+CMGS", "+CMGR", "+CMGL", "+CMGD", "+CMGW", "+CMSS", "+CPMS", "+CNMI", "+CSMP",
+                          "+CSDH", "+CNMA", "+CSCA", "+CSMS"))
 # Commands only some makers implement; a profile lists those its model answers.
 MAKER_COMMANDS = frozenset(("+CENG", "+CCID", "+CPOWD", "+CPSI", "+CICCID", "+CPOF", "+QENG", "+QCCID", "+QPOWD",
                             "+CEREG"))  # SIMCom's documented command line limit
@@ -166,7 +168,9 @@ class ATCommands:
             for index, (name, kind, args) in enumerate(commands):
                 handler = self._handler(name)
                 if handler is None:
-                    raise CommandError("ERROR")
+                    raise self._unknown()
+                if name in SMS_COMMANDS and not self.sms_ready:
+                    raise _cms(302)  # before "SMS Ready"/"SMS DONE" the SMS layer refuses (SIM800 users see ERROR)
                 result = handler(kind, args)
                 if result is _DEFERRED:
                     # a prompt (> ) is out; the rest of the line is ignored as on real modems
@@ -179,6 +183,11 @@ class ATCommands:
             self._send_response(lines, self._error_text(exc))
             return
         self._send_response(lines, OK)
+
+    def _unknown(self):
+        # SIM800 answers an unknown command like an ME error (+CME ERROR: 100 with CMEE=1, seen in python-gsmmodem
+        # logs of a SIM800C); SIMCom LTE and Quectel firmware answer a plain ERROR
+        return _cme(100) if self.profile.unknown_is_cme else CommandError("ERROR")
 
     def _handler(self, name):
         if name in MAKER_COMMANDS and name not in self.profile.profile_commands:
@@ -431,11 +440,16 @@ class ATCommands:
             return ['+COPS: (2,"%s","%s","%s"%s),,(0-4),(0-2)' % (
                 self.operator, self.operator[:8], self.plmn, act)]
         if kind == "set":
+            values = split_args(args)
+            mode = _int(values[0] or "0", 0, 4)
+            if mode == 3 and len(values) > 1:
+                self.cops_format = _int(values[1], 0, 2)
             return None
         if not self._registered():
             return ["+COPS: 0"]
         act = ",%d" % self.profile.act if self.profile.act is not None else ""
-        return ['+COPS: 0,0,"%s"%s' % (self.operator, act)]
+        name = {0: self.operator, 1: self.operator[:8], 2: self.plmn}[self.cops_format]
+        return ['+COPS: 0,%d,"%s"%s' % (self.cops_format, name, act)]
 
     def _at_cbc(self, kind, args):
         if kind == "test":
@@ -514,7 +528,7 @@ class ATCommands:
         return None
 
     def _at_cscs(self, kind, args):
-        sets = ("IRA", "GSM", "UCS2", "HEX", "PCCP936") if self.profile.key == "sim800l" else ("IRA", "GSM", "UCS2")
+        sets = self.profile.charsets
         if kind == "read":
             return ['+CSCS: "%s"' % self.cscs]
         if kind == "test":
@@ -809,6 +823,11 @@ class ATCommands:
         """Hand the SUBMIT to the network; +CMGS/+CMSS comes back after the profile's network round trip."""
         self.state = "waiting"
         faults = self.faults
+        if faults.get("brownout"):
+            # the transmit burst (about 2 A) pulls the supply under the reset threshold: no reply, a reboot
+            faults["brownout"] -= 1
+            self._reboot("brown-out during transmission")
+            return
         if faults.get("cms_error"):
             faults["cms_error"] -= 1
             code = faults.get("cms_error_code", 500)

@@ -26,7 +26,7 @@ CTRL_Z = 0x1A
 ESC = 0x1B
 BACKSPACE = 0x08
 
-FAULTS = ("cms_error", "busy", "no_reply", "stall", "reboot", "registration_loss", "registration_restore",
+FAULTS = ("cms_error", "brownout", "busy", "no_reply", "stall", "reboot", "registration_loss", "registration_restore",
           "stray_urc", "line_noise", "drop_bytes", "duplicate_bytes", "storage_full", "hang", "sim_absent")
 
 
@@ -157,7 +157,7 @@ class SimulatedModem(ATCommands):
             if fault == "cms_error":
                 self.faults["cms_error"] = count
                 self.faults["cms_error_code"] = int(params.get("code", 500))
-            elif fault in ("busy", "no_reply", "stall"):
+            elif fault in ("busy", "no_reply", "stall", "brownout"):
                 self.faults[fault] = count
             elif fault == "stray_urc":
                 self.faults["stray_urc"] = count
@@ -278,12 +278,14 @@ class SimulatedModem(ATCommands):
         self.reg_n_creg = self.reg_n_cgreg = self.reg_n_cereg = 0
         self.ceng_mode = 0
         self.cpms = ["SM", "SM", "SM"]
+        self.cops_format = 0
         self.sregs = {"S0": 0, "S3": 13, "S4": 10, "S5": 8, "S7": 60}
 
     def _reset_session(self):
         self.cfun = 1
         self.smsc = self.network.smsc if self.network is not None else "+22370000000"
         self.reg_stat = 0
+        self.sms_ready = False
         self.state = "command"
         self.line = bytearray()
         self.prompt_data = bytearray()
@@ -312,6 +314,7 @@ class SimulatedModem(ATCommands):
         self.power = "on"
 
     def _boot_registered(self):
+        self.sms_ready = True  # the last boot URC is "SMS Ready" / "SMS DONE" / "PB DONE"
         if self.cfun == 1 and not self.faults.get("registration_loss"):
             self._set_registration(1)
         self._ready.set()
@@ -414,6 +417,7 @@ class SimulatedModem(ATCommands):
                     except OSError:
                         pass
             with self._lock:
+                self._run_due_timers()  # a boot that is due happens before the bytes that came meanwhile
                 if data:
                     self.transcript.append((time.time(), "in", data))
                     for b in data:

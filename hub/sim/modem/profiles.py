@@ -36,6 +36,8 @@ class Profile:
     gcap: str = "+GCAP: +CGSM"
     pdu_alpha: str = '""'              # the empty <alpha> in +CMGR/+CMGL/+CMT: SIMCom prints "", Quectel nothing
     profile_commands: tuple = ()       # maker-specific commands this model answers (others answer ERROR)
+    unknown_is_cme: bool = False       # unknown command: +CME ERROR: 100 per CMEE (SIM800) or plain ERROR
+    charsets: tuple = ("IRA", "GSM", "UCS2")
     first_index: int = 1               # SIM7500/SIM7600 manual: SMS indexes "start with zero"
 
 
@@ -59,6 +61,8 @@ SIM800L = Profile(
     cbc_style="simcom2g",
     act=None,
     profile_commands=("+CENG", "+CCID", "+CPOWD", "+CGREG"),
+    unknown_is_cme=True,
+    charsets=("IRA", "GSM", "UCS2", "HEX", "PCCP", "PCDN", "8859-1"),
 )
 
 A7670E = Profile(
