@@ -189,6 +189,8 @@ POWER_CASES = (
     ("A, A7670E, modem off between heartbeats", power.PowerConfig(build="a", modem="A7670E", modem_mode="gated")),
     ("A, SIM800L, modem registered (DRX)", power.PowerConfig(build="a", modem="SIM800L")),
     ("A, SIM800L, modem off between heartbeats", power.PowerConfig(build="a", modem="SIM800L", modem_mode="gated")),
+    ("A, A7670E, modem off, MCU dormant (RTC)",
+     power.PowerConfig(build="a", modem="A7670E", modem_mode="gated", mcu_sleep="dormant")),
     ("A, A7670E, GPS always on", power.PowerConfig(build="a", modem="A7670E", gps="always")),
     ("B, 1,000 mAh, modem registered", power.PowerConfig(build="b", battery_mah=1000)),
     ("B, 18650 3,500 mAh, modem registered", power.PowerConfig(build="b", battery_mah=3500)),

@@ -12,6 +12,7 @@ from hub.hardware_data import HardwareDataError, build_dir
 GOAL_DAYS = 14
 GPS_MODES = ("on-alert", "always")
 MODEM_MODES = ("drx", "gated")
+MCU_SLEEPS = ("light", "dormant")
 STATES = ("sleep", "modem_idle", "imu_wake", "awake", "gps_acquire", "modem_register", "sms_transmit")
 STATE_DESCRIPTIONS = {
     "sleep": "MCU asleep, modem powered down, GPS backup only",
@@ -33,6 +34,7 @@ class PowerConfig:
     modem: str | None = None
     modem_mode: str = "drx"
     alerts_per_day: float = 0.0
+    mcu_sleep: str = "light"
 
 
 @dataclass
@@ -59,6 +61,7 @@ class Budget:
             "build": self.config.build,
             "modem": self.modem,
             "modem_mode": self.config.modem_mode,
+            "mcu_sleep": self.config.mcu_sleep,
             "gps": self.config.gps,
             "heartbeat_min": self.config.heartbeat_min,
             "alerts_per_day": self.config.alerts_per_day,
@@ -88,12 +91,14 @@ def load_power_data(build):
     return data
 
 
-def state_currents(data, modem, gps_always=False):
-    """Current (mA) in each state for one modem model; with gps_always the receiver never leaves tracking."""
+def state_currents(data, modem, gps_always=False, mcu_sleep="light"):
+    """Current (mA) in each state for one modem model; with gps_always the receiver never leaves tracking;
+    mcu_sleep "dormant" uses the microcontroller's deepest sleep (figure mcu_dormant) instead of light sleep."""
     f = {k: v["ma"] for k, v in data["figures"].items()}
     m = {k: v["ma"] for k, v in data["modems"][modem].items()}
     gps_idle = f["gps_tracking"] if gps_always else f["gps_backup"]
-    base_sleep = f["mcu_sleep"] + f["imu_lowpower"] + gps_idle + f["quiescent"]
+    mcu_idle = f["mcu_dormant"] if mcu_sleep == "dormant" else f["mcu_sleep"]
+    base_sleep = mcu_idle + f["imu_lowpower"] + gps_idle + f["quiescent"]
     base_awake = f["mcu_active"] + f["imu_lowpower"] + gps_idle + f["quiescent"]
     return {
         "sleep": base_sleep + m["off"],
@@ -118,12 +123,16 @@ def compute(config, data=None):
         raise ValueError(f"--gps must be one of {', '.join(GPS_MODES)}")
     if config.modem_mode not in MODEM_MODES:
         raise ValueError(f"--modem-mode must be one of {', '.join(MODEM_MODES)}")
+    if config.mcu_sleep not in MCU_SLEEPS:
+        raise ValueError(f"--mcu-sleep must be one of {', '.join(MCU_SLEEPS)}")
     data = data or load_power_data(config.build)
+    if config.mcu_sleep == "dormant" and "mcu_dormant" not in data["figures"]:
+        raise ValueError(f"build {config.build} has no dormant figure: its light sleep is already its deepest")
     modem = config.modem or next(iter(data["modems"]))
     if modem not in data["modems"]:
         raise ValueError(f"build {config.build} has no figures for modem {modem!r} "
                          f"(have: {', '.join(data['modems'])})")
-    states = state_currents(data, modem, gps_always=config.gps == "always")
+    states = state_currents(data, modem, gps_always=config.gps == "always", mcu_sleep=config.mcu_sleep)
     modem_fig = data["modems"][modem]
     profile = data["profile"]
     gated = config.modem_mode == "gated"
@@ -164,6 +173,10 @@ def advice(budget, data=None):
         gated = compute(PowerConfig(**{**c.__dict__, "modem_mode": "gated"}), data)
         lines.append(f"power the modem down between heartbeats (--modem-mode gated): {gated.days:.1f} days; "
                      "the hub's SMS then wait at the SMSC until the next heartbeat")
+    if c.mcu_sleep == "light" and "mcu_dormant" in (data or load_power_data(c.build))["figures"]:
+        deep = compute(PowerConfig(**{**c.__dict__, "mcu_sleep": "dormant", "modem_mode": "gated"}), data)
+        lines.append(f"dormant sleep woken by an external RTC alarm (--mcu-sleep dormant), modem gated: "
+                     f"{deep.days:.1f} days")
     slower = compute(PowerConfig(**{**c.__dict__, "heartbeat_min": c.heartbeat_min * 4}), data)
     lines.append(f"a heartbeat every {c.heartbeat_min * 4:g} min: {slower.days:.1f} days")
     needed = budget.average_ma * GOAL_DAYS * 24 / (budget.usable_mah / c.battery_mah)
@@ -178,7 +191,8 @@ def advice(budget, data=None):
 def format_budget(budget, data=None):
     c = budget.config
     lines = [
-        f"Build {c.build.upper()} with {budget.modem} (modem {c.modem_mode}), GPS {c.gps}, heartbeat every "
+        f"Build {c.build.upper()} with {budget.modem} (modem {c.modem_mode}, MCU {c.mcu_sleep} sleep), GPS {c.gps}, "
+        f"heartbeat every "
         f"{c.heartbeat_min:g} min, {c.alerts_per_day:g} alerts/day, {c.battery_mah:g} mAh "
         f"({budget.usable_mah:.0f} mAh usable)",
         "",

@@ -15,6 +15,8 @@ def register(subparsers):
     p.add_argument("--modem-mode", default="drx",
                    help="drx: registered and sleeping between pagings (default); gated: powered down between "
                         "heartbeats")
+    p.add_argument("--mcu-sleep", default="light",
+                   help="light (default: timer wake) or dormant (needs an external RTC alarm to wake)")
     p.add_argument("--alerts-per-day", type=float, default=0.0, help="alerts sent per day (default 0)")
     p.add_argument("--json", action="store_true", help="print the budget as JSON")
     p.set_defaults(func=run)
@@ -27,7 +29,7 @@ def run(args):
         raise UsageError(f"--build must be one of {', '.join(BUILDS)}, got {args.build!r}")
     config = power.PowerConfig(
         build=args.build, heartbeat_min=args.heartbeat_min, gps=args.gps, battery_mah=args.battery_mah,
-        modem=args.modem, modem_mode=args.modem_mode, alerts_per_day=args.alerts_per_day,
+        modem=args.modem, modem_mode=args.modem_mode, alerts_per_day=args.alerts_per_day, mcu_sleep=args.mcu_sleep,
     )
     try:
         data = power.load_power_data(args.build)

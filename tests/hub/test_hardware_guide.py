@@ -20,6 +20,8 @@ def days(**kwargs):
     days(build="a", modem="SIM800L", modem_mode="gated"),
     days(build="a", modem="A7670E", modem_mode="gated", heartbeat_min=240),
     days(build="a", modem="SIM800L", modem_mode="gated", heartbeat_min=240),
+    days(build="a", modem="A7670E", modem_mode="gated", mcu_sleep="dormant"),
+    days(build="a", modem="SIM800L", modem_mode="gated", mcu_sleep="dormant"),
     days(build="b", battery_mah=3500),
 ])
 def test_battery_life_quoted_in_the_guide_is_what_deme_power_computes(figure):
@@ -32,6 +34,12 @@ def test_battery_needed_for_the_goal_is_quoted_rounded_to_ten_mah():
         budget = power.compute(power.PowerConfig(build="a", modem=modem))
         needed = budget.average_ma * power.GOAL_DAYS * 24 / (budget.usable_mah / budget.config.battery_mah)
         assert f"{round(needed, -1):,.0f} mAh" in GUIDE, (modem, needed)
+
+
+def test_standby_currents_quoted_for_the_measurement_step():
+    for build, modem in (("a", "A7670E"), ("a", "SIM800L"), ("b", None)):
+        budget = power.compute(power.PowerConfig(build=build, modem=modem))
+        assert f"{budget.states_ma['modem_idle']:.1f} mA" in GUIDE, (build, modem)
 
 
 def test_costs_quoted_in_the_guide_are_the_bom_totals():

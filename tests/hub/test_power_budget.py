@@ -73,6 +73,17 @@ def test_advice_for_gps_always_starts_with_the_gps():
     assert first == f"power the GPS only for alerts (--gps on-alert): {on_alert.days:.1f} days"
 
 
+def test_dormant_sleep_lowers_the_floor_and_is_refused_where_there_is_none():
+    light = power.compute(power.PowerConfig(modem_mode="gated"))
+    dormant = power.compute(power.PowerConfig(modem_mode="gated", mcu_sleep="dormant"))
+    data = power.load_power_data("a")["figures"]
+    assert light.states_ma["sleep"] - dormant.states_ma["sleep"] == pytest.approx(
+        data["mcu_sleep"]["ma"] - data["mcu_dormant"]["ma"])
+    assert dormant.meets_goal and not light.meets_goal
+    with pytest.raises(ValueError, match="no dormant figure"):
+        power.compute(power.PowerConfig(build="b", mcu_sleep="dormant"))
+
+
 def test_cli_prints_each_state_and_the_days(capsys):
     out = run_cli(["--build", "a", "--heartbeat-min", "60", "--gps", "on-alert", "--battery-mah", "1000"], capsys)
     for state in power.STATES:
@@ -96,6 +107,7 @@ def test_cli_json_matches_compute(capsys):
         (["--battery-mah", "-5"], "--battery-mah must be more than 0"),
         (["--gps", "sometimes"], "--gps must be one of"),
         (["--modem-mode", "psm"], "--modem-mode must be one of"),
+        (["--mcu-sleep", "hibernate"], "--mcu-sleep must be one of"),
         (["--modem", "SIM7000G"], "no figures for modem 'SIM7000G'"),
         (["--heartbeat-min", "0.01"], "heartbeat is too frequent"),
     ],
