@@ -58,16 +58,18 @@ class ATCommandError(ATError):
 
 
 # Transient codes: what the network or the modem may accept a little later. Sources:
-# - CMS 0..127 are RP-cause values, 3GPP TS 24.011 table 8.4: 38 network out of order, 41 temporary failure,
-#   42 congestion, 47 resources unavailable are "temporary"; 27 destination out of order may recover.
+# - CMS 0..127 are RP-cause values (3GPP TS 24.011 section 8.2.5.4 and annex E): 38 network out of order,
+#   41 temporary failure, 42 congestion, 47 resources unavailable are the temporary ones; 27 destination out
+#   of service can recover too. 1 unassigned number, 8/10 barring, 21 rejected, 50/69 not subscribed... are not.
 # - CMS 300.. from 3GPP TS 27.005 section 3.2.5: 300 ME failure, 314 SIM busy, 331 no network service,
-#   332 network timeout, 500 unknown error (SIMCom and Quectel report it for radio failures).
-# - CMS 512..515 are manufacturer specific (27.005 reserves 512..): SIMCom SIM800 series AT manual lists
-#   512 "SIM not ready", 513 "message length exceeds", 514 "invalid request parameters", 515 "ME storage
-#   failure"/"please wait"; Quectel EC25 AT manual: 512 "SIM not ready"... they clear once the SIM is up.
-# - CME from 3GPP TS 27.007 section 9.2: 14 SIM busy, 30 no network service, 31 network timeout,
-#   100 unknown; 515 "please wait, init or command processing in progress" (Quectel/SIMCom manuals).
-CMS_TRANSIENT = (27, 38, 41, 42, 47, 300, 314, 331, 332, 500, 512, 513, 515)
+#   332 network timeout, 500 unknown error (what SIMCom and Quectel modems report for radio failures).
+# - CMS 512.. are manufacturer specific (27.005 3.2.5) and their meaning varies by maker (SIMCom, Quectel,
+#   Nordic use 512..515 for "SIM not ready", "please wait", "no memory"...): 512..515 count as transient, because
+#   a wrong "transient" costs a few bounded retries while a wrong "permanent" costs the attempt.
+# - CME from 3GPP TS 27.007 section 9.2: 14 SIM busy, 30 no network service, 31 network timeout, 100 unknown;
+#   515 "please wait, init or command processing in progress" (SIMCom/Quectel; python-gsmmodem's fake modem
+#   answers it when the device is busy).
+CMS_TRANSIENT = (27, 38, 41, 42, 47, 300, 314, 331, 332, 500, 512, 513, 514, 515)
 CME_TRANSIENT = (14, 30, 31, 100, 515)
 
 # Text forms some modems give with AT+CMEE=2 (27.007 section 9.2); mapped back to numbers.
