@@ -524,15 +524,80 @@ def _loop_check(code, ns):
     return check
 
 
+# --------------------------------------------------------------------------------------- modem transcripts
+# test_modem_at_sequences.json holds python-gsmmodem's fake-modem answers: the same three stored SMS listed once
+# in text mode (+CMGL with number, time stamp, text) and once in PDU mode, and two status reports read with
+# +CMGR. Each PDU must decode to its text-mode twin, and its TPDU must have the length the modem announced.
+
+
+def _cmgl_text_mode(items):
+    for header, body in zip(items, items[1:]):
+        if isinstance(header, str) and header.startswith('+CMGL: ') and '"' in header:
+            fields = header[7:].strip().split(",")
+            index = int(fields[0])
+            number = fields[2].strip('"')
+            stamp = ",".join(fields[4:6]).strip('"')
+            yield index, number, stamp, body.rstrip("\r\n")
+
+
+def _pdu_mode(items):
+    for header, body in zip(items, items[1:]):
+        if isinstance(header, str) and header[:7] in ("+CMGL: ", "+CMGR: ") and '"' not in header:
+            fields = header[7:].strip().split(",")
+            index = int(fields[0]) if fields[0] else None
+            yield index, int(fields[-1]), body.strip()
+
+
+def _text_mode_stamp(stamp):
+    """'13/01/28,14:51:42+08' (27.005 text mode: zone in quarter hours) -> ISO 8601."""
+    date, time_zone = stamp.split(",")
+    sign = "-" if "-" in time_zone else "+"
+    clock, quarters = time_zone.replace("-", "+").split("+")
+    q = int(quarters)
+    return "20%sT%s%s%02d:%02d" % (date.replace("/", "-"), clock, sign, q // 4, (q % 4) * 15)
+
+
+def transcript_checks(entries):
+    text_mode = {}
+    for entry in entries:
+        for index, number, stamp, text in _cmgl_text_mode(entry["items"]):
+            text_mode[(entry["context"], index)] = (number, stamp, text)
+    seen = set()
+    for entry in entries:
+        for index, length, pdu_hex in _pdu_mode(entry["items"]):
+            if pdu_hex in seen:
+                continue
+            seen.add(pdu_hex)
+            label = f"transcripts:{entry['context']}@{entry['lineno']}#{index}"
+            twin = text_mode.get((entry["context"], index))
+            yield label, _transcript_check(pdu_hex, length, twin), None
+
+
+def _transcript_check(pdu_hex, length, twin):
+    def check():
+        got = pdu.decode(pdu_hex)
+        smsc_octets = 1 + int(pdu_hex[:2], 16)
+        assert len(pdu_hex) // 2 - smsc_octets == length, "TPDU length differs from +CMGL/+CMGR's"
+        if twin is not None:
+            number, stamp, text = twin
+            assert (got["number"], got["timestamp"], got["text"]) == (number, _text_mode_stamp(stamp), text)
+        else:
+            assert got["type"] == "status-report" and got["reference"] is not None
+
+    return check
+
+
 # --------------------------------------------------------------------------------------- the run and report
 
 
 def run_all():
     gsmmodem = json.loads((DATA / "pdu_test_vectors.json").read_text(encoding="utf-8"))
     messaging = json.loads((DATA / "python_messaging_sms_test_steps.json").read_text(encoding="utf-8"))
+    transcripts = json.loads((DATA / "test_modem_at_sequences.json").read_text(encoding="utf-8"))
     results = []
     for source, checks in (("python-gsmmodem (pdu_test_vectors.json)", gsmmodem_checks(gsmmodem)),
-                           ("python-messaging (python_messaging_sms_test_steps.json)", messaging_checks(messaging))):
+                           ("python-messaging (python_messaging_sms_test_steps.json)", messaging_checks(messaging)),
+                           ("modem transcripts (test_modem_at_sequences.json)", transcript_checks(transcripts))):
         for label, check, why_not in checks:
             if check is None:
                 results.append((source, label, None, why_not or "no handler"))
@@ -577,7 +642,11 @@ def write_report(results):
               "status reports as number 'SR-UNKNOWN' and text 'recipient|yy/mm/dd hh:mm:ss|'.",
               "- python-messaging's SmsSubmit attributes map to encode_submit arguments (ref -> reference, csca -> "
               "smsc, klass -> message_class, rand_id -> concat_ref, request_status -> status_report, fmt 4 -> "
-              "bytes), to_relative/to_absolute to validity_to_relative and the TP-SCTS encoder.", ""]
+              "bytes), to_relative/to_absolute to validity_to_relative and the TP-SCTS encoder.",
+              "- Modem transcripts: each stored SMS listed in PDU mode is compared with its text-mode twin (same "
+              "+CMGL index): number, time stamp (27.005 text mode, zone in quarter hours) and text; every PDU's "
+              "TPDU length with the one +CMGL/+CMGR announced.", "",
+              "Reproduce with `make eval` (reads ../shared/data, or $DEME_SHARED_DATA).", ""]
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text("\n".join(lines), encoding="utf-8")
     return agree, len(evaluated)
