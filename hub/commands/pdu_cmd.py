@@ -11,7 +11,8 @@ def register(subparsers):
     actions.required = True
 
     dec = actions.add_parser("decode", help="print a PDU's fields as JSON")
-    dec.add_argument("hex", help="the PDU in hex, with its SMSC field (as AT+CMGL/AT+CMGR print it)")
+    dec.add_argument("hex", nargs="+",
+                     help="the PDU in hex, with its SMSC field (as AT+CMGL/AT+CMGR print it); pieces are joined")
     dec.add_argument("--no-smsc", action="store_true", help="the PDU starts at the first TPDU octet")
     dec.add_argument("--lenient", action="store_true",
                      help="decode user data shorter than TP-UDL says instead of refusing it")
@@ -28,7 +29,7 @@ def register(subparsers):
 
 def run_decode(args):
     try:
-        fields = decode(args.hex, has_smsc=not args.no_smsc, strict=not args.lenient)
+        fields = decode("".join(args.hex), has_smsc=not args.no_smsc, strict=not args.lenient)
     except PDUError as exc:
         raise UsageError(f"invalid PDU: {exc}") from None
     print(json.dumps(fields, ensure_ascii=False, indent=2))

@@ -27,6 +27,12 @@ def test_decode_prints_json(only_pdu_command, capsys):
     assert fields["timestamp"] == "2026-11-23T10:15:00+00:00"
 
 
+def test_decode_joins_pieces_pasted_from_a_log(only_pdu_command, capsys):
+    hex_, _n = pdu.encode_submit("+22370123456", "hello there")[0]
+    assert cli.main(["pdu", "decode", hex_[:10], hex_[10:30], hex_[30:]]) == 0
+    assert json.loads(capsys.readouterr().out)["text"] == "hello there"
+
+
 def test_decode_without_smsc_and_lenient(only_pdu_command, capsys):
     hex_, _n = pdu.encode_submit("+22370123456", "hello there")[0]
     assert cli.main(["pdu", "decode", "--no-smsc", hex_[2:]]) == 0
