@@ -650,6 +650,8 @@ class _Split(_Sentences):
         f = self._f[i] if i < self._nf else b""
         if not f:
             return None
+        if len(f) <= 16 and f.replace(b".", b"", 1).isdigit():
+            return float(f)  # digits and at most one point, <= 15 digits: same value as m / 10**dec
         neg = False
         c = f[0]
         if c == 45 or c == 43:
@@ -662,8 +664,7 @@ class _Split(_Sentences):
             whole, frac = f[:p], f[p + 1:]
         if (whole and not whole.isdigit()) or (frac and not frac.isdigit()) or not (whole or frac):
             raise NMEAError("format", "number")
-        digits = len(whole) + len(frac)
-        if digits <= 15:
+        if len(whole) + len(frac) <= 15:
             v = float(f)  # correctly rounded, as m / 10**dec below: exact integers up to 15 digits
         else:
             if len(whole) > 18:
@@ -701,22 +702,50 @@ class _Split(_Sentences):
             return None
         p = f.find(b".")
         if p < 0:
-            whole, frac, dec = f, b"", -1
+            whole, frac = f, b""
         else:
             whole, frac = f[:p], f[p + 1:]
             if frac and not frac.isdigit():
                 raise NMEAError("format", "coordinate")
-            frac = frac[:12]
-            dec = len(frac)
-        if not whole.isdigit() or len(whole) > 5:
+            if len(frac) > 12:
+                frac = frac[:12]
+        n = len(whole)
+        if not whole.isdigit() or n > 5:
             raise NMEAError("format", "coordinate")
-        width = 5 if neg_letter == "W" else 4
-        digits = len(whole)
-        if digits < width - 1 or digits > width:
+        if neg_letter == "W":
+            if n < 4:
+                raise NMEAError("format", "coordinate width")
+        elif n < 3 or n > 4:
             raise NMEAError("format", "coordinate width")
-        w = int(whole)
-        return _coord_value(w // 100, w % 100, int(frac) if dec > 0 else 0, dec, neg_letter,
-                            self._char(buf, i + 1))
+        minutes = int(whole[-2:])
+        if minutes >= 60:
+            raise NMEAError("format", "minutes")
+        dec = len(frac)
+        if dec:
+            num = (int(whole[:-2]) * 60 + minutes) * _POW10[dec] + int(frac)
+            den = _F60POW10[dec]
+        else:
+            num = int(whole[:-2]) * 60 + minutes
+            den = 60.0
+        j = i + 1
+        hemi = self._f[j] if j < self._nf else b""
+        if neg_letter == "S":
+            if hemi == b"S":
+                num = -num
+            elif hemi != b"N":
+                raise NMEAError("format", "hemisphere")
+            value = num / den
+            if not -90.0 <= value <= 90.0:
+                raise NMEAError("format", "coordinate range")
+        else:
+            if hemi == b"W":
+                num = -num
+            elif hemi != b"E":
+                raise NMEAError("format", "hemisphere")
+            value = num / den
+            if not -180.0 <= value <= 180.0:
+                raise NMEAError("format", "coordinate range")
+        return value
 
     def _time(self, buf, i):
         f = self._f[i] if i < self._nf else b""
@@ -725,12 +754,17 @@ class _Split(_Sentences):
         hms = f[:6]
         if len(hms) < 6 or not hms.isdigit():
             raise NMEAError("format", "time")
-        t = _check_time(int(hms))
-        rest = f[6:]
-        if not rest:
+        v = int(hms)
+        h = v // 10000
+        m = (v // 100) % 100
+        sec = v % 100
+        if h > 23 or m > 59 or sec > 60:
+            raise NMEAError("format", "time")
+        t = ((h * 60 + m) * 60 + sec) * 1000
+        if len(f) == 6:
             return t
-        fr = rest[1:]
-        if rest[0] != 46 or (fr and not fr.isdigit()):
+        fr = f[7:]
+        if f[6] != 46 or (fr and not fr.isdigit()):
             raise NMEAError("format", "time")
         return t + (int((fr[:3] + b"00")[:3]) if fr else 0)
 
