@@ -158,5 +158,25 @@ def test_timeline_file_has_one_json_line_per_hop(tmp_path):
     finally:
         n.stop()
     events = [json.loads(line) for line in path.read_text().splitlines()]
-    assert [e["hop"] for e in events][-2:] == ["network.submit", "network.deliver"]
+    hops = [e["hop"] for e in events]
+    assert [h for h in hops if h.startswith("network.")][-2:] == ["network.submit", "network.deliver"]
+    assert hops[-2:] == ["modem.stored", "network.deliver"]  # the SIM stored it before the SMSC saw the ack
     assert all(isinstance(e["t"], float) for e in events)
+
+
+def test_validity_period_of_the_submit_is_honoured(net):
+    a = _port(net, A)
+    try:
+        a.command("AT+CNMI=2,1,0,1,0")
+        net.modems[C].inject("registration_loss", stat=0)
+        # TP-VP relative 0 = 5 minutes; the SMSC gives up once it is exceeded
+        for hex_pdu, length in pdu.encode_submit(C, "expires", status_report=True, validity_minutes=5):
+            a.send_pdu(length, hex_pdu)
+        pending = net.wait_event("network.pending", to=C)
+        net.fast_forward(301)
+        assert net.wait_event("network.failed", to=C)["reason"] == "validity expired"
+        a.urc(b"+CDS:")
+        assert pdu.decode(a.expect(b"\r\n").strip().decode())["status"] == 0x46
+        assert pending["reason"] == "unreachable"
+    finally:
+        a.close()

@@ -59,7 +59,7 @@ def test_send_inbox_events_and_timeline(network_process):
     since = client.events()[-1]["t"]
     assert client.events(since=since) == []
     lines = [json.loads(line) for line in timeline.read_text().splitlines()]
-    assert [e["hop"] for e in lines][-2:] == ["network.submit", "network.deliver"]
+    assert [e["hop"] for e in lines][-3:] == ["network.submit", "modem.stored", "network.deliver"]
 
 
 def test_fault_and_power_cycle_through_the_socket(network_process):

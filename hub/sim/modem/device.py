@@ -154,6 +154,7 @@ class SimulatedModem(ATCommands):
         count = int(params.get("count", 1))
         with self._lock:
             self.log.info("modem %s: fault %s %s", self.number, fault, params)
+            self._timeline("modem.fault", fault=fault, params=params)
             if fault == "cms_error":
                 self.faults["cms_error"] = count
                 self.faults["cms_error_code"] = int(params.get("code", 500))
@@ -196,6 +197,10 @@ class SimulatedModem(ATCommands):
             if self.power == "on" and self.cfun == 1:
                 self._set_registration(1)
 
+    def _timeline(self, hop, **fields):
+        if self.network is not None:
+            self.network.modem_event(self, hop, **fields)
+
     def wait_ready(self, timeout=30.0):
         """Block until the boot sequence (URCs, registration) is over; False on timeout."""
         return self._ready.wait(timeout)
@@ -224,6 +229,7 @@ class SimulatedModem(ATCommands):
                 return False  # TS 23.040: memory capacity exceeded, the SMSC keeps it and retries
             if mode and mt in (1, 3):
                 self._send_urc('+CMTI: "%s",%d' % (mem_name, index))
+            self._timeline("modem.stored", storage=mem_name, index=index)
             return True
 
     def receive_status_report(self, body, smsc):
@@ -302,6 +308,7 @@ class SimulatedModem(ATCommands):
         self._reset_session()
         self.power = "booting"
         self.log.info("modem %s (%s): power on", self.number, self.profile.key)
+        self._timeline("modem.power_on", profile=self.profile.key)
         last = 0.0
         for delay, line in self.profile.boot_urcs:
             self._schedule(self._scaled(delay), lambda text=line: self._write(b"\r\n" + text.encode() + b"\r\n"),
@@ -331,6 +338,7 @@ class SimulatedModem(ATCommands):
         self.faults.pop("hang", None)
         self.line = bytearray()
         self.log.info("modem %s: power off", self.number)
+        self._timeline("modem.power_off")
 
     def _reboot(self, reason):
         """Spontaneous reset (brown-out, watchdog): volatile state lost, boot URCs again."""

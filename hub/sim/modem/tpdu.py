@@ -101,6 +101,7 @@ def parse_submit(tpdu):
     pid, dcs = tpdu[pos], tpdu[pos + 1]
     pos += 2
     vpf = (fo >> 3) & 0x03
+    validity_s = relative_validity_s(tpdu[pos]) if vpf == 2 and pos < len(tpdu) else None
     pos += {0: 0, 2: 1, 1: 7, 3: 7}[vpf]
     if pos >= len(tpdu):
         raise TPDUError("SMS-SUBMIT has no TP-UDL")
@@ -114,8 +115,19 @@ def parse_submit(tpdu):
     return {
         "mr": mr, "number": number, "pid": pid, "dcs": dcs, "udhi": udhi,
         "status_report": bool(fo & 0x20), "ud": tpdu[pos:pos + 1 + need],
-        "concat": _concat(ud) if udhi else None,
+        "concat": _concat(ud) if udhi else None, "validity_s": validity_s,
     }
+
+
+def relative_validity_s(vp):
+    """TP-VP in relative format (TS 23.040 9.2.3.12.1) in seconds."""
+    if vp <= 143:
+        return (vp + 1) * 5 * 60
+    if vp <= 167:
+        return 12 * 3600 + (vp - 143) * 30 * 60
+    if vp <= 196:
+        return (vp - 166) * 86400
+    return (vp - 192) * 7 * 86400
 
 
 def _is_gsm7(dcs):

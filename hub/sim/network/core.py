@@ -146,6 +146,18 @@ class GSMNetwork:
             out.append(item)
         return out
 
+    def fast_forward(self, seconds):
+        """Age what the SMSC holds by `seconds` and retry it now (validity periods without waiting days)."""
+        with self._cond:
+            for msg in self._pending:
+                msg["accepted"] -= seconds
+                msg["due"] = 0.0
+            self._cond.notify_all()
+
+    def modem_event(self, modem, hop, **fields):
+        """A modem-side hop for the timeline (boot, fault, SMS stored, status report shown)."""
+        self._event(hop, number=modem.number, **fields)
+
     def events_since(self, since=0.0):
         with self._lock:
             return [e for e in self.events if e["t"] > since]
@@ -210,7 +222,10 @@ class GSMNetwork:
 
     def _attempt(self, msg):
         msg["attempts"] += 1
-        if time.time() - msg["accepted"] > self.validity_s:
+        validity = self.validity_s
+        if msg["kind"] == "deliver" and msg["submit"].get("validity_s") is not None:
+            validity = min(validity, msg["submit"]["validity_s"])  # the sender's TP-VP, capped by the SMSC's
+        if time.time() - msg["accepted"] > validity:
             self._fail(msg, ST_VALIDITY_EXPIRED, "validity expired")
             return
         dest = self.modems.get(msg["to"])
