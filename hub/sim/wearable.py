@@ -199,7 +199,7 @@ class SimulatedWearable:
                     entry["t"] = now
                     self.logs.append(entry)
                     if self.timeline is not None:
-                        detail = {k: v for k, v in entry.items() if k not in ("t", "hop")}
+                        detail = {k: v for k, v in entry.items() if k not in ("t", "hop", "device")}
                         self.timeline.record(entry["hop"], device=self.device_id, **detail)
                 self._cond.notify_all()
         with self._cond:

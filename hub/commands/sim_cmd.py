@@ -1,0 +1,53 @@
+"""`deme sim ...`: act on the running demo's simulated wearables (the wearer's hand)."""
+import json
+import os
+import socket
+from pathlib import Path
+
+from hub.cli import UsageError
+
+
+def register(subparsers):
+    parser = subparsers.add_parser("sim", help="press buttons of the demo's simulated wearables")
+    parser.add_argument("--run-dir", default=os.environ.get("DEME_RUN_DIR", ".run/demo"))
+    actions = parser.add_subparsers(dest="sim_action", metavar="ACTION")
+    actions.required = True
+    press = actions.add_parser("press", help="hold the button (SOS)")
+    press.add_argument("device")
+    press.add_argument("--hold", type=float, default=2.5, help="seconds held (default 2.5)")
+    press.set_defaults(func=run, cmd="press")
+    tap = actions.add_parser("tap", help="short presses: a category pattern")
+    tap.add_argument("device")
+    tap.add_argument("--count", type=int, default=2)
+    tap.set_defaults(func=run, cmd="tap")
+    battery = actions.add_parser("battery", help="set the battery level")
+    battery.add_argument("device")
+    battery.add_argument("percent", type=int)
+    battery.set_defaults(func=run, cmd="battery")
+    status = actions.add_parser("status", help="what is running")
+    status.set_defaults(func=run, cmd="status", device=None)
+
+
+def run(args):
+    info_path = Path(args.run_dir) / "demo.json"
+    try:
+        info = json.loads(info_path.read_text())
+    except (OSError, ValueError):
+        raise UsageError(f"no demo running (no {info_path}); start one with `make demo`") from None
+    request = {"cmd": args.cmd, "device": args.device}
+    if args.cmd == "press":
+        request["hold"] = args.hold
+    elif args.cmd == "tap":
+        request["count"] = args.count
+    elif args.cmd == "battery":
+        request["percent"] = args.percent
+    try:
+        with socket.create_connection(("127.0.0.1", info["control"]), timeout=5) as sock:
+            sock.sendall(json.dumps(request).encode() + b"\n")
+            reply = json.loads(sock.makefile().readline())
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"the demo does not answer ({exc}); is `make demo` still running?") from None
+    if not reply.get("ok"):
+        raise UsageError(reply.get("error", "refused"))
+    print(json.dumps(reply) if args.cmd == "status" else f"{args.cmd} {args.device}: done")
+    return 0
