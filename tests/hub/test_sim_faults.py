@@ -198,3 +198,26 @@ def test_storage_full_keeps_the_message_at_the_smsc_until_space():
 def test_unknown_fault_is_refused(modem):
     with pytest.raises(ValueError, match="unknown fault"):
         modem.inject("gremlins")
+
+
+def test_lte_modem_falls_back_to_gsm():
+    m = SimulatedModem(B, profile="a7670e", time_scale=0).start()
+    try:
+        assert m.wait_ready()
+        with ATPort(m.pty_path) as p:
+            p.command("ATE0")
+            p.command("AT+CEREG=1")
+            p.command("AT+CREG=2")
+            assert p.command("AT+CPSI?")[0][0].startswith("+CPSI: LTE,Online,610-02,")
+            m.inject("rat", rat="GSM")
+            assert p.urc(b"+CEREG:") == "+CEREG: 0"
+            assert p.command("AT+CEREG?")[0] == ["+CEREG: 1,0"]
+            [creg], _ = p.command("AT+CREG?")
+            assert creg.startswith('+CREG: 2,1,"') and creg.endswith(",0")  # AcT 0: GSM
+            assert p.command("AT+CPSI?")[0][0].startswith("+CPSI: GSM,Online,610-02,0x")
+            m.clear_faults()
+            assert p.urc(b"+CEREG:") == "+CEREG: 1"
+        with pytest.raises(ValueError, match="falls back to GSM only"):
+            m.inject("rat", rat="NR5G")
+    finally:
+        m.stop()

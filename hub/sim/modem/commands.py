@@ -397,16 +397,28 @@ class ATCommands:
     def _registered(self):
         return self.reg_stat in (1, 5)
 
+    def _act(self):
+        """<AcT> of 27.007 for the current radio (None: 2G-only firmware that never prints it)."""
+        if self.profile.act is None:
+            return None
+        return 0 if self.rat == "GSM" else self.profile.act
+
+    def _stat_for(self, prefix):
+        """Registration status as each command reports it: EPS (+CEREG) only on LTE, CS/PS on any radio."""
+        if prefix == "+CEREG" and self.rat == "GSM":
+            return 0 if self.reg_stat in (1, 5) else self.reg_stat
+        return self.reg_stat
+
     def _reg_line(self, prefix, n, with_n=True):
-        fields = [str(self.reg_stat)]
+        stat = self._stat_for(prefix)
+        fields = [str(stat)]
         if with_n:
             fields.insert(0, str(n))
-        if n >= 2 and self._registered():
+        if n >= 2 and stat in (1, 5):
             fields.append('"%04X"' % self.cell["lac"])
-            fields.append('"%04X"' % (self.cell["ci"] & 0xFFFF) if self.profile.radio == "GSM"
-                          else '"%X"' % self.cell["ci"])
-            if self.profile.act is not None:
-                fields.append(str(self.profile.act))
+            fields.append('"%04X"' % (self.cell["ci"] & 0xFFFF) if self.rat == "GSM" else '"%X"' % self.cell["ci"])
+            if self._act() is not None:
+                fields.append(str(self._act()))
         return "%s: %s" % (prefix, ",".join(fields))
 
     def _registration_cmd(self, name, kind, args):
@@ -431,12 +443,12 @@ class ATCommands:
         if kind == "test":
             return ["+CSQ: (0-31,99),(0-7,99)"]
         rssi = self.rssi if self._registered() or self.reg_stat == 2 else 99
-        ber = 0 if self.profile.radio == "GSM" and rssi != 99 else 99
+        ber = 0 if self.rat == "GSM" and rssi != 99 else 99
         return ["+CSQ: %d,%d" % (rssi, ber)]
 
     def _at_cops(self, kind, args):
         if kind == "test":
-            act = ",%d" % self.profile.act if self.profile.act is not None else ""
+            act = ",%d" % self._act() if self._act() is not None else ""
             return ['+COPS: (2,"%s","%s","%s"%s),,(0-4),(0-2)' % (
                 self.operator, self.operator[:8], self.plmn, act)]
         if kind == "set":
@@ -447,7 +459,7 @@ class ATCommands:
             return None
         if not self._registered():
             return ["+COPS: 0"]
-        act = ",%d" % self.profile.act if self.profile.act is not None else ""
+        act = ",%d" % self._act() if self._act() is not None else ""
         name = {0: self.operator, 1: self.operator[:8], 2: self.plmn}[self.cops_format]
         return ['+COPS: 0,%d,"%s"%s' % (self.cops_format, name, act)]
 
@@ -495,6 +507,10 @@ class ATCommands:
         if not self._registered():
             return ["+CPSI: NO SERVICE,Online"]
         c = self.cell
+        if self.rat == "GSM":  # 2G fallback: <LAC>,<Cell ID>,<ARFCN band>,<RxLev>,<Track LO>,<C1>-<C2>
+            return ["+CPSI: GSM,Online,%s-%s,0x%04X,%d,%d EGSM 900,%d,0,%d-%d" % (
+                c["mcc"], c["mnc"], c["lac"], c["ci"] & 0xFFFF, c["arfcn"], -113 + 2 * self.rssi,
+                self.rssi + 12, self.rssi + 12)]
         return ["+CPSI: LTE,Online,%s-%s,0x%04X,%d,%d,EUTRAN-BAND%d,%d,5,5,%d,%d,%d,%d" % (
             c["mcc"], c["mnc"], c["lac"], c["ci"], c["pci"], c["band"], c["earfcn"],
             -110 + 2 * self.rssi * 10 // 10, -1100 + 20 * self.rssi, -700 + 10 * self.rssi, 14)]
@@ -508,6 +524,9 @@ class ATCommands:
         if not self._registered():
             return ['+QENG: "servingcell","SEARCH"']
         c = self.cell
+        if self.rat == "GSM":  # <mcc>,<mnc>,<lac>,<cellid>,<bsic>,<arfcn>,<band>,<rxlev>,...
+            return ['+QENG: "servingcell","NOCONN","GSM",%s,%s,%X,%X,%d,%d,"EGSM900",%d,0,-,-,-' % (
+                c["mcc"], c["mnc"], c["lac"], c["ci"] & 0xFFFF, c["bsic"], c["arfcn"], -113 + 2 * self.rssi)]
         rat = "eMTC" if self.profile.radio == "LTE-M" else "LTE"
         return ['+QENG: "servingcell","NOCONN","%s","FDD",%s,%s,%X,%d,%d,%d,5,5,%X,%d,-10,%d,14,-' % (
             rat, c["mcc"], c["mnc"], c["ci"], c["pci"], c["earfcn"], c["band"], c["lac"],

@@ -26,8 +26,9 @@ CTRL_Z = 0x1A
 ESC = 0x1B
 BACKSPACE = 0x08
 
-FAULTS = ("cms_error", "brownout", "busy", "no_reply", "stall", "reboot", "registration_loss", "registration_restore",
-          "stray_urc", "line_noise", "drop_bytes", "duplicate_bytes", "storage_full", "hang", "sim_absent")
+FAULTS = ("cms_error", "brownout", "busy", "rat", "no_reply", "stall", "reboot", "registration_loss",
+          "registration_restore", "stray_urc", "line_noise", "drop_bytes", "duplicate_bytes", "storage_full", "hang",
+          "sim_absent")
 
 
 def _luhn_digit(body):
@@ -86,6 +87,7 @@ class SimulatedModem(ATCommands):
             "pci": int(digest[14:17], 16) % 504, "band": 3 if self.profile.radio != "LTE-M" else 20,
             "earfcn": 1300 if self.profile.radio != "LTE-M" else 6300,
         }
+        self.rat = self.profile.radio  # the A7670E and Quectel modules fall back to GSM (fault "rat")
         self.pty_path = None
         self.power = "off"        # "off", "booting", "on"
         self.state = "command"    # "command", "prompt" (after "> "), "waiting" (network round trip)
@@ -185,6 +187,12 @@ class SimulatedModem(ATCommands):
                 if duration is not None:
                     self._schedule(float(duration), self._registration_restore, "registration back", epoch=None,
                                    scaled=False)
+            elif fault == "rat":
+                rat = params.get("rat", "GSM")
+                if rat != self.profile.radio and (self.profile.radio == "GSM" or rat != "GSM"):
+                    raise ValueError(f"{self.profile.key} cannot switch to {rat}: it has {self.profile.radio} "
+                                     "and falls back to GSM only")
+                self._set_registration(rat=rat)
             elif fault == "registration_restore":
                 self._registration_restore()
         self._poke()
@@ -195,7 +203,9 @@ class SimulatedModem(ATCommands):
             for s in self.storages.values():
                 s.forced_full = False
             if self.power == "on" and self.cfun == 1:
-                self._set_registration(1)
+                self._set_registration(1, rat=self.profile.radio)
+            else:
+                self.rat = self.profile.radio
 
     def _timeline(self, hop, **fields):
         if self.network is not None:
@@ -353,13 +363,16 @@ class SimulatedModem(ATCommands):
             if self.network is not None:
                 self.network.modem_ready(self)
 
-    def _set_registration(self, stat):
-        if stat == self.reg_stat:
-            return
-        self.reg_stat = stat
+    def _set_registration(self, stat=None, rat=None):
+        """Change registration and/or radio; each +CREG/+CGREG/+CEREG whose status changed sends its URC."""
+        before = {name: self._stat_for(name) for name in self.profile.registration}
+        if stat is not None:
+            self.reg_stat = stat
+        if rat is not None:
+            self.rat = rat
         for name in self.profile.registration:
             n = getattr(self, "reg_n_" + name.lstrip("+").lower())
-            if n:
+            if n and self._stat_for(name) != before[name]:
                 self._send_urc(self._reg_line(name, n, with_n=False))
 
     def _scaled(self, seconds):
