@@ -14,10 +14,11 @@ position). now_ms is drivers.compat.ticks_ms() on the wearable; ages use ticks_d
 rp2's MicroPython floats are 32-bit: a coordinate keeps about 0.1 m of resolution at Segou (13 N, 6 W) and
 about 1.7 m near 180 degrees, finer than any receiver's accuracy.
 
-acc_m, a 95 % horizontal radius estimate: HDOP x UERE x 2 with UERE = 5 m (1-sigma, autonomous single-frequency
-GPS; 2 x DRMS ~ 95 %), x1.5 with fewer than 5 satellites used, x2 for a 2D fix, floor 3 m; HDOP missing counts
-as 5. DGPS (quality 2) uses UERE 2 m; dead reckoning (quality 6) is x5. These are conservative on purpose: an
-operator must never believe a fix is better than it is.
+acc_m, a 95 % horizontal radius estimate. When the receiver sends GST (its own 1-sigma latitude and longitude
+errors) for the current epoch: 2 x sqrt(sd_lat^2 + sd_lon^2) (2DRMS, ~95 %). Otherwise HDOP x UERE x 2 with
+UERE = 5 m (1-sigma, autonomous single-frequency GPS), x1.5 with fewer than 5 satellites used, x2 for a 2D fix;
+HDOP missing counts as 5; DGPS (quality 2) uses UERE 2 m; dead reckoning (quality 6) is x5. Floor 3 m either
+way. Conservative on purpose: an operator must never believe a fix is better than it is.
 
 Time: the date comes from RMC or ZDA; sentences carrying only a time of day (GGA, GLL) take the date of the last
 dated sentence, a day later when their time is more than 12 h before it (they crossed midnight first). Receivers
@@ -129,6 +130,8 @@ class GPS:
         self._gsa_tod = None
         self._gsa_used = 0
         self._gsa_hdop = None
+        self._gst_acc = None  # 2DRMS from the last GST, and the time of day it was for
+        self._gst_tod = None
 
     # ---- input ----
     def feed(self, data, now_ms):
@@ -269,6 +272,12 @@ class GPS:
         elif kind == "GSV":
             if s["in_view"] is not None:
                 self.in_view = s["in_view"]
+        elif kind == "GST":
+            sd_lat = s["sd_lat"]
+            sd_lon = s["sd_lon"]
+            if sd_lat is not None and sd_lon is not None:
+                self._gst_acc = 2.0 * (sd_lat * sd_lat + sd_lon * sd_lon) ** 0.5
+                self._gst_tod = tod
         elif kind == "ZDA":
             if s["year"] is not None and s["month"] is not None and s["day"] is not None:
                 self._set_date(days_from_civil(s["year"], s["month"], s["day"]), tod)
@@ -304,9 +313,13 @@ class GPS:
         hdop = self.hdop if self.hdop is not None else self._gsa_hdop
         tod = self.tod_ms
         days = self._days_for(tod)
+        if self._gst_acc is not None and self._gst_tod == tod:
+            acc = self._gst_acc if self._gst_acc > ACC_FLOOR_M else ACC_FLOOR_M
+        else:
+            acc = accuracy_m(hdop, sats, mode, self.quality)
         return {
             "lat": self.lat, "lon": self.lon, "alt_m": self.alt, "mode": mode, "quality": self.quality,
-            "sats": sats, "hdop": hdop, "acc_m": accuracy_m(hdop, sats, mode, self.quality),
+            "sats": sats, "hdop": hdop, "acc_m": acc,
             "utc": utc_string(days, tod) if days is not None else None,
             "epoch_s": days * 86400 + tod // 1000 if days is not None else None,
             "speed_mps": self.speed_kn * _KNOT_MPS if self.speed_kn is not None else None,

@@ -1,8 +1,8 @@
 """NMEA 0183 parser: bytes in, small dicts out (MicroPython and CPython).
 
-Decodes RMC, GGA, GSA, GSV, GLL, VTG, ZDA and GNS from any talker (GP, GL, GA, GB, BD, GQ, GN, GI...), NMEA 2.x to 4.11
-(mode indicator, navigational status, GSA/GSV system and signal ids). Proprietary sentences ($P...) and types we
-do not decode are recognised and skipped.
+Decodes RMC, GGA, GSA, GSV, GLL, VTG, ZDA, GNS and GST from any talker (GP, GL, GA, GB, BD, GQ, GN, GI...),
+NMEA 2.x to 4.11 (mode indicator, navigational status, GSA/GSV system and signal ids). Proprietary sentences
+($P...) and types we do not decode are recognised and skipped.
 
 Contract
 - `parse_sentence(line)` is total: it returns a dict, None (a well-formed sentence of a type we do not decode,
@@ -24,6 +24,7 @@ Times are milliseconds since UTC midnight ("time_ms"), dates (year, month, day) 
   VTG: course course_mag speed_kn speed_kmh mode
   ZDA: time_ms day month year tz_h tz_m
   GNS: time_ms lat lon mode sats hdop alt geoid_sep dgps_age navstatus   (mode: one letter per system, "AAN")
+  GST: time_ms rms sd_major sd_minor orient sd_lat sd_lon sd_alt   (the receiver's 1-sigma errors, metres)
 
 Two field decoders give identical results (tests/hub/test_nmea_fuzz.py checks they agree on random input):
 - in place (the default on MicroPython): the scan works on the caller's bytes (or on the parser's fixed line
@@ -59,7 +60,7 @@ def _names(pairs):
 
 # Shared name constants, looked up by an int built from the characters: no string is allocated per sentence.
 _TALKERS = _names(("GP", "GL", "GA", "GB", "BD", "GQ", "QZ", "GN", "GI", "IN", "II", "EC", "HC"))
-_TYPES = _names(("RMC", "GGA", "GSA", "GSV", "GLL", "VTG", "ZDA", "GNS"))
+_TYPES = _names(("RMC", "GGA", "GSA", "GSV", "GLL", "VTG", "ZDA", "GNS", "GST"))
 _CHR = tuple(chr(i) for i in range(128))
 _POW10 = tuple(10 ** i for i in range(19))
 _FPOW10 = tuple(float(10 ** i) for i in range(19))
@@ -110,6 +111,8 @@ class _Sentences:
             return self._vtg(buf, talker)
         if kind == "GNS":
             return self._gns(buf, talker)
+        if kind == "GST":
+            return self._gst(buf, talker)
         return self._zda(buf, talker)
 
     def _rmc(self, buf, talker):
@@ -236,6 +239,18 @@ class _Sentences:
         d["year"] = self._int(buf, 4)
         d["tz_h"] = self._int(buf, 5)
         d["tz_m"] = self._int(buf, 6)
+        return d
+
+    def _gst(self, buf, talker):
+        d = self._out("GST", talker)
+        d["time_ms"] = self._time(buf, 1)
+        d["rms"] = self._float(buf, 2)
+        d["sd_major"] = self._float(buf, 3)
+        d["sd_minor"] = self._float(buf, 4)
+        d["orient"] = self._float(buf, 5)
+        d["sd_lat"] = self._float(buf, 6)
+        d["sd_lon"] = self._float(buf, 7)
+        d["sd_alt"] = self._float(buf, 8)
         return d
 
     def _gns(self, buf, talker):

@@ -112,3 +112,12 @@ def test_civil_days_roundtrip():
         assert civil_from_days(days_from_civil(y, m, d)) == (y, m, d)
     assert days_from_civil(1970, 1, 1) == 0
     assert utc_string(0, 3723000) == "1970-01-01T01:02:03Z"
+
+
+def test_accuracy_from_gst_when_the_receiver_sends_it():
+    g = GPS()
+    g.feed(FIX + _lines(b"GNGST,235959.00,1.8,,,,3.0,4.0,5.0"), 3000)
+    assert abs(g.fix(3000)["acc_m"] - 10.0) < 1e-9  # 2 x sqrt(3^2 + 4^2)
+    # a GST from another epoch is not used: back to HDOP x UERE
+    g.feed(AFTER_MIDNIGHT, 4000)
+    assert abs(g.fix(4000)["acc_m"] - accuracy_m(1.2, 9, "3d", 1)) < 1e-9

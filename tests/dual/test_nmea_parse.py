@@ -114,7 +114,7 @@ def test_checksum():
 def test_proprietary_and_unknown_are_skipped():
     for line in (b"$PUBX,00,074440.00,4703.74203,N,00736.82976,E,576.991,D3,2.0,2.0,0.091",
                  frame(b"PMTK001,604,3"), frame(b"PQTMVERNO,LC29H"), frame(b"PSRF156,1,2"),
-                 frame(b"GPTXT,01,01,02,ANTSTATUS=OK"), frame(b"GNGST,1,2,3")):
+                 frame(b"GPTXT,01,01,02,ANTSTATUS=OK"), frame(b"GNGRS,1,2,3")):
         assert parse_sentence(line) is None
 
 
@@ -204,3 +204,10 @@ def test_reuse_overwrites_one_dict_per_type_and_feed_copies():
 def test_gsa_counts_used_satellites_without_the_prn_tuple():
     s = NMEAParser(satellites=False).feed(GSA411)[0]
     assert s["used"] == 3 and s["prns"] is None
+
+
+def test_gst_error_estimates():
+    s = parse_sentence(frame(b"GPGST,150119.000,004.0,008.7,004.7,132.3,006.8,007.2,00014"))
+    assert s["type"] == "GST" and s["time_ms"] == (15 * 3600 + 1 * 60 + 19) * 1000
+    assert (s["sd_lat"], s["sd_lon"], s["sd_alt"]) == (6.8, 7.2, 14.0)
+    assert s["orient"] == 132.3 and s["rms"] == 4.0

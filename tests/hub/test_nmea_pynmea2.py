@@ -12,7 +12,7 @@ import pytest
 from drivers.nmea import NMEAError, frame, parse_sentence
 from hub.sim.gps import NMEAFeeder
 
-TYPES = ("RMC", "GGA", "GSA", "GSV", "GLL", "VTG", "ZDA", "GNS")
+TYPES = ("RMC", "GGA", "GSA", "GSV", "GLL", "VTG", "ZDA", "GNS", "GST")
 
 
 def _num(text, cast=float):
@@ -64,6 +64,11 @@ def reference(msg):
         lat, lon = _coord(msg)
         return {"time_ms": _ms(msg.timestamp), "lat": lat, "lon": lon, "mode": msg.mode_indicator or None,
                 "sats": _num(msg.num_sats, int), "hdop": _num(msg.hdop), "alt": _num(msg.altitude)}
+    if kind == "GST":
+        return {"time_ms": _ms(msg.timestamp), "rms": _num(msg.rms), "sd_major": _num(msg.std_dev_major),
+                "sd_minor": _num(msg.std_dev_minor), "orient": _num(msg.orientation),
+                "sd_lat": _num(msg.std_dev_latitude), "sd_lon": _num(msg.std_dev_longitude),
+                "sd_alt": _num(msg.std_dev_altitude)}
     if kind == "ZDA":
         return {"time_ms": _ms(msg.timestamp), "day": msg.day, "month": msg.month, "year": msg.year}
     return None
@@ -128,6 +133,8 @@ OWN = [
     frame(b"GPZDA,201530.00,04,07,2002,00,00"),
     frame(b"GNGNS,014035.00,4332.69262,S,17235.48549,E,RR,13,0.9,25.63,11.24,,,S"),
     frame(b"GNGNS,191518.00,,,,,NNN,,,,,,"),
+    frame(b"GPGST,150119.000,004.0,008.7,004.7,132.3,006.8,007.2,00014"),
+    frame(b"GNGST,082356.00,1.8,,,,1.7,1.3,2.2"),
 ]
 
 
