@@ -6,8 +6,9 @@ a fall: the app owns the cancel window (FALL_CANCEL_WINDOW_MS = 30 s: vibrate, l
 button's cancel hold, and raise the alarm only when the window closes unanswered).
 
 Stages (reasons and measured figures in docs/triggers.md):
-1. Posture before: a slow low-pass of each axis (time constant ~1.3 s) is the gravity direction before the fall.
-   It is frozen at the impact, so the fall's own tumbling does not pollute it.
+1. Posture before: a low-pass of each axis (time constant ~0.3 s), snapshotted every 250 ms into a ring of 5;
+   at the impact the oldest snapshot (1.0-1.25 s earlier) is the posture before the fall, so the fall's own
+   tumbling does not pollute it.
 2. Impact: |a| >= impact_mg. Later impacts within settle_ms re-arm the check (a fall often bounces).
 3. After settle_ms, a still window of still_ms: the range of |a| stays under still_range_mg and the average
    acceleration direction differs from the posture before by >= posture_deg (cos^2 compared in integers).
@@ -19,6 +20,9 @@ FALL_CANCEL_WINDOW_MS = const(30000)  # the app's window, documented here so fir
 
 PREALARM = "prealarm"
 
+_SNAPS = const(5)
+_SNAP_MS = const(250)
+
 _IDLE = const(0)
 _SETTLING = const(1)
 _WATCHING = const(2)
@@ -28,7 +32,7 @@ _COS64 = {30: 55, 35: 52, 40: 49, 45: 45, 50: 41, 55: 37, 60: 32}
 
 
 class FallDetector:
-    def __init__(self, rate_hz=100, impact_mg=2500, settle_ms=1500, still_ms=2000, still_range_mg=500,
+    def __init__(self, rate_hz=100, impact_mg=2000, settle_ms=1500, still_ms=2000, still_range_mg=500,
                  posture_deg=45):
         if posture_deg not in _COS64:
             raise ValueError("posture_deg must be one of %r" % (sorted(_COS64),))
@@ -40,18 +44,25 @@ class FallDetector:
         self.posture_deg = posture_deg
         self._cos64 = _COS64[posture_deg]
         k = 0
-        while (1 << (k + 1)) <= rate_hz * 13 // 10 and k < 12:  # time constant ~1.3 s
+        while (1 << (k + 1)) <= rate_hz * 3 // 10 and k < 12:  # time constant ~0.3 s: smooths steps
             k += 1
         self._k = k
+        # Posture snapshots every SNAP_MS; at an impact the oldest (1.0-1.25 s before) is "before the fall",
+        # untouched by the fall's own tumbling. Allocated once.
+        self._snaps = [0] * (3 * _SNAPS)
         self._impact8_sq = (impact_mg >> 3) * (impact_mg >> 3)
         self.reset()
 
     def reset(self):
         self._primed = False
-        self._px = self._py = self._pz = 0  # slow low-pass, scaled by 2**k
+        self._px = self._py = self._pz = 0  # low-pass, scaled by 2**k
+        self._snap_i = 0
+        self._snap_n = 0
+        self._snap_t = 0
         self._bx = self._by = self._bz = 0  # posture before the impact (mg)
         self._state = _IDLE
         self._impact_t = 0
+        self._peak = 0
         self._win_t = 0
         self._sx = self._sy = self._sz = 0
         self._n = 0
@@ -72,17 +83,27 @@ class FallDetector:
         state = self._state
         if m2 >= self._impact8_sq:
             if state == _IDLE:
-                self._bx = self._px >> k
-                self._by = self._py >> k
-                self._bz = self._pz >> k
+                self._take_before()
+            if state == _IDLE or ticks_diff(t_ms, self._win_t) > 1000 or m2 > self._peak:
+                # Reported impact: the strongest of a burst (a fall bounces; jogging before it is forgotten).
+                self._peak = m2
+                self._impact_t = t_ms
             self._state = _SETTLING
-            self._impact_t = t_ms if state == _IDLE else self._impact_t
             self._win_t = t_ms  # the window starts settle_ms after the LAST impact
             return None
         if state == _IDLE:
             self._px += ax - (self._px >> k)
             self._py += ay - (self._py >> k)
             self._pz += az - (self._pz >> k)
+            if self._snap_n == 0 or ticks_diff(t_ms, self._snap_t) >= _SNAP_MS:
+                i = 3 * self._snap_i
+                self._snaps[i] = self._px >> k
+                self._snaps[i + 1] = self._py >> k
+                self._snaps[i + 2] = self._pz >> k
+                self._snap_i = (self._snap_i + 1) % _SNAPS
+                if self._snap_n < _SNAPS:
+                    self._snap_n += 1
+                self._snap_t = t_ms
             return None
         if state == _SETTLING:
             if ticks_diff(t_ms, self._win_t) >= self.settle_ms:
@@ -112,7 +133,21 @@ class FallDetector:
         self._px = (self._sx // self._n) << k
         self._py = (self._sy // self._n) << k
         self._pz = (self._sz // self._n) << k
+        self._snap_n = 0
+        self._snap_i = 0
         return result
+
+    def _take_before(self):
+        # The oldest snapshot: slot snap_i once the ring is full, slot 0 before.
+        i = 3 * (self._snap_i if self._snap_n == _SNAPS else 0)
+        if self._snap_n == 0:
+            self._bx = self._px >> self._k
+            self._by = self._py >> self._k
+            self._bz = self._pz >> self._k
+            return
+        self._bx = self._snaps[i]
+        self._by = self._snaps[i + 1]
+        self._bz = self._snaps[i + 2]
 
     def _still(self):
         lo = _isqrt(self._mmin) << 3

@@ -20,20 +20,22 @@ from drivers.compat import ticks_add, ticks_diff
 
 # sensitivity -> (threshold in mg, excursions). 1 is the least sensitive (hardest to trigger).
 SENSITIVITY = {
-    1: (1600, 6),
-    2: (1400, 5),
-    3: (1200, 5),
-    4: (1000, 5),
-    5: (1000, 4),
+    1: (1800, 5),
+    2: (1650, 5),
+    3: (1500, 5),
+    4: (1300, 4),
+    5: (1100, 4),
 }
 DEFAULT_SENSITIVITY = 3
 
 HALF_MIN_MS = 45  # 11 Hz: faster "half-cycles" are vibration or the ringing after an impact
-HALF_MAX_MS = 140  # 3.6 Hz: jogging (2.5-3.3 steps/s) swings the body as hard and as regularly as a shake
-RATIO_PCT = 150  # consecutive half-cycles differ by less than 1.5x: a hand's rhythm, not a stride's
+HALF_MAX_MS = 200  # 2.5 Hz: slower swings are body movements; jogging's 2.5-3.3 steps/s sit right at the edge
+RATIO_PCT = 170  # consecutive half-cycles differ by less than 1.7x: a hand's rhythm, not a stride's
 ALIGN_PCT = 85  # a reversal points within ~32 degrees of straight back: a hand, not a rotating body
-VERTICAL_PCT = 170  # along gravity (within ~35 degrees) the threshold is 1.7x: stairs bounce the body vertically
+VERTICAL_PCT = 200  # along gravity (within ~35 degrees) the threshold doubles: stairs bounce the body vertically
 REFRACTORY_MS = 5000  # one shake, one alarm
+CALM_MS = 1000  # a burst of motion starts after this long below the threshold
+RUN_MAX_MS = 3000  # a shake is recognised within this long of its burst's start, or it is sport
 
 
 def _isqrt(n):
@@ -61,7 +63,7 @@ def _hp_shift(rate_hz):
 class ShakeDetector:
     def __init__(self, rate_hz=100, sensitivity=DEFAULT_SENSITIVITY, threshold_mg=None, excursions=None,
                  half_min_ms=HALF_MIN_MS, half_max_ms=HALF_MAX_MS, refractory_ms=REFRACTORY_MS, ratio_pct=RATIO_PCT,
-                 align_pct=ALIGN_PCT, vertical_pct=VERTICAL_PCT):
+                 align_pct=ALIGN_PCT, vertical_pct=VERTICAL_PCT, calm_ms=CALM_MS, run_max_ms=RUN_MAX_MS):
         if sensitivity not in SENSITIVITY:
             raise ValueError("shake sensitivity must be 1..5, got %r" % (sensitivity,))
         thr, exc = SENSITIVITY[sensitivity]
@@ -74,6 +76,8 @@ class ShakeDetector:
         self.ratio_pct = ratio_pct
         self._align64 = (align_pct * align_pct * 64) // 10000
         self.vertical_pct = vertical_pct
+        self.calm_ms = calm_ms
+        self.run_max_ms = run_max_ms
         self._k = _hp_shift(rate_hz)
         # Squares are compared in 8 mg units so they stay small ints (< 2**30) on a 32-bit microcontroller.
         self._thr4 = self.threshold_mg >> 3
@@ -91,6 +95,9 @@ class ShakeDetector:
         self._onset_t = 0
         self._quiet_until = 0
         self._quiet = False
+        self._loud_seen = False
+        self._loud_t = 0
+        self._run_t = 0
 
     def _capture(self, hx, hy, hz):
         n = _isqrt(hx * hx + hy * hy + hz * hz)
@@ -114,18 +121,26 @@ class ShakeDetector:
         hx = (ax_mg - (self._gx >> k)) >> 3
         hy = (ay_mg - (self._gy >> k)) >> 3
         hz = (az_mg - (self._gz >> k)) >> 3
+        loud = hx * hx + hy * hy + hz * hz >= self._thr4_sq
+        if loud:
+            # A burst of motion begins after calm_ms without any: a shake must be recognised early in its
+            # burst. Sport (jogging, running down stairs) is one long burst and stops counting after run_max_ms.
+            if not self._loud_seen or ticks_diff(t_ms, self._loud_t) > self.calm_ms:
+                self._run_t = t_ms
+                self._loud_seen = True
+            self._loud_t = t_ms
         if self._quiet:
             if ticks_diff(t_ms, self._quiet_until) < 0:
                 return None
             self._quiet = False
         if self._count == 0:
-            if hx * hx + hy * hy + hz * hz >= self._thr4_sq:
+            if loud:
                 self._start(hx, hy, hz, t_ms)
             return None
         since = ticks_diff(t_ms, self._last_t)
         if since > self.half_max_ms:
             self._count = 0  # too slow: not a shake (or the shake is over)
-            if hx * hx + hy * hy + hz * hz >= self._thr4_sq:
+            if loud:
                 self._start(hx, hy, hz, t_ms)
             return None
         p = (hx * self._ux + hy * self._uy + hz * self._uz) >> 6
@@ -150,6 +165,8 @@ class ShakeDetector:
         self._count += 1
         if self._count >= self.excursions:
             self._count = 0
+            if self.run_max_ms and ticks_diff(t_ms, self._run_t) > self.run_max_ms:
+                return None  # deep inside a long burst of vigorous movement: sport, not a call for help
             self._quiet = True
             self._quiet_until = ticks_add(t_ms, self.refractory_ms)
             return self._onset_t

@@ -1,0 +1,187 @@
+# ShakeDetector on synthetic signals, on MicroPython and CPython.
+import gc
+import math
+
+from drivers.compat import ticks_add
+from drivers.shake import ShakeDetector
+
+RATE = 100
+STEP = 10
+
+
+# Signals are generators joined with +, so long ones fit the MicroPython test heap.
+class Sig:
+    def __init__(self, gen_fn=None, *args):
+        self.parts = [(gen_fn, args)] if gen_fn else []
+
+    def __add__(self, other):
+        s = Sig()
+        s.parts = self.parts + other.parts
+        return s
+
+    def __iter__(self):
+        for fn, args in self.parts:
+            yield from fn(*args)
+
+
+def _still(n, g):
+    for _ in range(n):
+        yield g
+
+
+def _sine(n, freq, amp, axis, g):
+    for i in range(n):
+        a = amp * math.sin(2 * math.pi * freq * i / RATE)
+        yield (int(g[0] + a * axis[0]), int(g[1] + a * axis[1]), int(g[2] + a * axis[2]))
+
+
+def _list(values):
+    yield from values
+
+
+def still(n, g=(0, -1000, 0)):
+    return Sig(_still, n, g)
+
+
+def sine(n, freq, amp, axis=(1.0, 0.0, 0.0), g=(0, -1000, 0)):
+    return Sig(_sine, n, freq, amp, axis, g)
+
+
+def samples(values):
+    return Sig(_list, values)
+
+
+def run(signal, det=None, t0=0):
+    """Returns [(t_ms when recognised, onset t_ms)] (relative to t0)."""
+    det = det or ShakeDetector()
+    hits = []
+    t = t0
+    i = 0
+    for x, y, z in signal:
+        r = det.update(x, y, z, t)
+        if r is not None:
+            hits.append((i * STEP, (r - t0) & ((1 << 30) - 1)))
+        t = ticks_add(t, STEP)
+        i += 1
+    return hits
+
+
+def test_still_device_never_fires():
+    assert run(still(3000)) == []
+
+
+def test_horizontal_5hz_shake_detected_fast_with_onset():
+    hits = run(still(200) + sine(300, 5.0, 3000) + still(200))
+    assert len(hits) == 1
+    at, onset = hits[0]
+    assert 2000 <= onset <= 2100, onset  # the shake starts at 2000 ms
+    assert at - 2000 <= 1500, at
+
+
+def test_every_axis_and_diagonal():
+    for axis in ((1.0, 0, 0), (0, 0, 1.0), (0.7, 0, 0.7), (0.57, 0.3, -0.76)):
+        hits = run(still(200) + sine(250, 4.5, 3000, axis=axis) + still(100))
+        assert len(hits) == 1, axis
+
+
+def test_vertical_shake_needs_more_strength():
+    vertical = (0.0, 1.0, 0.0)  # along gravity: where stairs and jogging bounce the body
+    assert run(still(200) + sine(300, 5.0, 2000, axis=vertical)) == []
+    assert len(run(still(200) + sine(300, 5.0, 4000, axis=vertical))) == 1
+
+
+def test_frequency_band():
+    assert run(still(200) + sine(400, 1.5, 3000)) == []  # a slow swing of the arm
+    assert len(run(still(200) + sine(300, 3.0, 3000))) == 1
+    assert len(run(still(200) + sine(300, 7.0, 3000))) == 1
+    assert run(still(200) + sine(300, 14.0, 3000)) == []  # vibration (a motor, a machine)
+
+
+def test_weak_shake_depends_on_sensitivity():
+    weak = still(200) + sine(300, 5.0, 1200) + still(100)
+    assert run(weak, ShakeDetector(sensitivity=1)) == []
+    assert run(weak, ShakeDetector(sensitivity=3)) == []
+    assert len(run(weak, ShakeDetector(sensitivity=5))) == 1
+
+
+def test_impact_and_ringing_is_not_a_shake():
+    ring = []
+    for k in range(20):  # a knock on a table: a spike, then 25 Hz ringing that dies out
+        amp = 6000 * (0.7 ** k)
+        ring.append((int(amp if k % 2 == 0 else -amp), -1000, 0))
+        ring.append((0, -1000, 0))
+    assert run(still(200) + samples(ring) + still(300)) == []
+
+
+def test_one_alarm_per_shake_then_refractory():
+    long_shake = still(200) + sine(1000, 5.0, 3000) + still(700) + sine(300, 5.0, 3000)
+    hits = run(long_shake)
+    assert len(hits) == 2  # the 10 s shake alarms once; the next shake after the refractory period again
+    assert hits[1][1] >= 2000 + 10000 + 7000
+
+
+def test_long_vigorous_activity_stops_counting():
+    # 4 s of loud, slow movement (too slow to be a shake) and then, without a pause, a shake-like rhythm: it
+    # belongs to one long burst of activity (sport), so no alarm.
+    sport = still(200) + sine(400, 1.5, 3000)
+    assert run(sport + sine(300, 5.0, 3000)) == []
+    # The same shake after a second and a half of calm is a call for help.
+    assert len(run(sport + still(150) + sine(300, 5.0, 3000))) == 1
+
+
+def test_ticks_wrap():
+    t0 = (1 << 30) - 2500  # the shake happens across MicroPython's 2**30 ms ticks wrap
+    hits = run(still(200) + sine(300, 5.0, 3000), t0=t0)
+    assert len(hits) == 1 and 2000 <= hits[0][1] <= 2100
+
+
+def test_reset_forgets_a_half_seen_shake():
+    det = ShakeDetector()
+    part = still(200) + sine(30, 5.0, 3000)
+    run(part, det)
+    det.reset()
+    assert run(still(100) + sine(12, 5.0, 3000) + still(100), det) == []
+
+
+def test_rates_other_than_100_hz():
+    det = ShakeDetector(rate_hz=50)
+    t = 0
+    hits = []
+    for i in range(250):
+        x = int(3000 * math.sin(2 * math.pi * 5.0 * i / 50)) if i >= 100 else 0
+        r = det.update(x, -1000, 0, t)
+        if r is not None:
+            hits.append(r)
+        t += 20
+    assert len(hits) == 1 and 2000 <= hits[0] <= 2100
+
+
+def test_bad_sensitivity_is_value_error():
+    try:
+        ShakeDetector(sensitivity=9)
+    except ValueError as exc:
+        assert "1..5" in str(exc)
+    else:
+        raise AssertionError("no ValueError")
+
+
+def test_no_allocation_per_sample():
+    det = ShakeDetector()
+    values = list(still(100) + sine(200, 5.0, 3000) + still(100))
+    keys = sorted(det.__dict__) if hasattr(det, "__dict__") else None
+    if hasattr(gc, "mem_alloc"):  # MicroPython: count heap bytes
+        run(samples(values[:50]), det)
+        gc.collect()
+        gc.disable()
+        before = gc.mem_alloc()
+        t = 500
+        for x, y, z in values:
+            det.update(x, y, z, t)
+            t += 10
+        after = gc.mem_alloc()
+        gc.enable()
+        assert after - before == 0, after - before
+    else:  # CPython: at least no state grows (no lists, no new attributes)
+        run(samples(values), det)
+        assert sorted(det.__dict__) == keys
+        assert all(isinstance(v, (int, bool)) for v in det.__dict__.values())
