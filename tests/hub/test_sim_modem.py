@@ -252,3 +252,22 @@ def test_sms_commands_refused_until_sms_ready():
             assert p.command("AT+CPMS?")[1] == "+CMS ERROR: 302"
     finally:
         m.stop()
+
+
+def test_cnma_acknowledges_a_cmt_when_csms_is_1(port, modem):
+    port.command("ATE0")
+    port.command("AT+CMEE=1")
+    assert port.command("AT+CNMA")[1] == "+CMS ERROR: 340"  # nothing to acknowledge
+    assert port.command("AT+CSMS=1")[0] == ["+CSMS: 1,1,1"]
+    port.command("AT+CNMI=2,2,0,0,0")
+    modem.inject_sms("+22376000002", "ack me")
+    port.urc(b"+CMT:")
+    port.expect(b"\r\n")  # the PDU line
+    assert port.command("AT+CNMA") == ([], "OK")
+    assert port.command("AT+CNMA")[1] == "+CMS ERROR: 340"
+
+
+def test_overlong_command_line_is_an_error(port):
+    port.command("ATE0")
+    assert port.command("AT+CSCA?" + ";+CSQ" * 200)[1] == "ERROR"
+    assert port.command("AT") == ([], "OK")

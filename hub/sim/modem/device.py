@@ -6,6 +6,7 @@ writes replies. Everything that touches modem state holds `self._lock`, so the n
 public methods from any thread.
 """
 import binascii
+import collections
 import hashlib
 import heapq
 import itertools
@@ -51,7 +52,7 @@ class SimulatedModem(ATCommands):
     """
 
     def __init__(self, number, profile="sim800l", network=None, log=None, time_scale=1.0, seed=None,
-                 sim_capacity=None):
+                 sim_capacity=None, transcript_limit=200_000):
         self.number = number
         self.profile = get_profile(profile) if isinstance(profile, str) else profile
         self.network = network
@@ -74,7 +75,8 @@ class SimulatedModem(ATCommands):
             self.storages.setdefault("SR", SMSStorage("SR", 20, first))
         self.next_mr = 0
         self.sent = []            # SUBMIT TPDUs accepted when there is no network
-        self.transcript = []      # (time.time(), "in" | "out" | "lost", bytes)
+        # (time.time(), "in" | "out" | "lost", bytes); bounded so a demo running for days keeps its memory
+        self.transcript = collections.deque(maxlen=transcript_limit)
         self.faults = {}
         self.rssi = 18
         self.battery_pct, self.battery_mv = 82, 4012
@@ -304,6 +306,7 @@ class SimulatedModem(ATCommands):
         self.sms_ready = False
         self.state = "command"
         self.line = bytearray()
+        self.line_overflow = False
         self.prompt_data = bytearray()
         self.pending = None
         self.held_urcs = []
@@ -493,7 +496,10 @@ class SimulatedModem(ATCommands):
             self._echo.append(b)
         if b == 13:
             line, self.line = self.line.decode("latin-1"), bytearray()
-            if line.strip():
+            if self.line_overflow:
+                self.line_overflow = False
+                self._send_response([], "ERROR")  # longer than the firmware's command buffer
+            elif line.strip():
                 self._command_line(line)
         elif b == 10:
             return
@@ -501,6 +507,8 @@ class SimulatedModem(ATCommands):
             del self.line[-1:]
         elif len(self.line) < MAX_LINE:
             self.line.append(b)
+        else:
+            self.line_overflow = True
 
     def _command_line(self, line):
         if self.faults.get("no_reply", 0) > 0 and "AT" in line.upper():
