@@ -287,6 +287,8 @@ class Modem:
         self._last_stored_try = None
         self._needs_init = False
         self._failures = 0
+        self._escalations = 0
+        self._pin = None
         self._worker_task = None
         self._started = False
 
@@ -349,6 +351,7 @@ class Modem:
     async def start(self, pin=None):
         """Bring the modem to a known state: AT sync, echo off, numeric errors, model, SIM, PDU mode, storage,
         new-message indications. Raises ATTimeout (no answer), SIMError, or the ATError of a refused step."""
+        self._pin = pin  # kept for the re-inits after a reboot or power cycle
         self.channel.start()
         if self._worker_task is None:
             self._worker_task = asyncio.create_task(self._worker())
@@ -368,6 +371,7 @@ class Modem:
         for via in self.quirks.registration:
             await self._try("AT+%s=2" % via)  # unsolicited registration with lac/ci (27.007 7.2)
         self._failures = 0
+        self._escalations = 0
         self._started = True
         try:
             await self.registration()  # reports "registered" now, so a later loss is reported too
@@ -772,26 +776,21 @@ class Modem:
 
     # --- supervision ---------------------------------------------------------------------------------
     async def check(self):
-        """One supervision round: AT liveness, re-init after a modem reboot, registration, stored-message
-        retries. After `max_failures` consecutive timeouts the modem is power-cycled and restarted. Returns
-        whether the link is up."""
+        """One supervision round: AT liveness, re-init after a modem reboot or power-down, registration. After
+        `max_failures` consecutive timeouts the modem is power-cycled and restarted (`max_recoveries` times at
+        most, then "escalate"; each escalation makes the next episode wait longer). Returns whether the link
+        is up."""
         if self._needs_init:
-            await self._reinit("modem restarted")
-            return self.link_up
+            return await self._reinit("modem restarted")
         try:
             await self.channel.command("AT", timeout_ms=self.check_timeout_ms)
-            self._failures = 0
         except ATTimeout:
-            self._failures += 1
-            self._log("no AT reply (%d/%d)" % (self._failures, self.max_failures))
-            if self._failures >= self.max_failures:
-                await self._recover("no reply to AT %d times" % self._failures)
-            return self.link_up
+            return await self._missed("no reply to AT")
         except ATError:
-            self._failures = 0  # it answered, even if with an error
+            pass  # it answered, even if with an error
+        self._failures = 0
         if not self.link_up:
-            await self._reinit("answering again")
-            return self.link_up
+            return await self._reinit("answering again")
         try:
             await self.registration()
         except ATTimeout:
@@ -819,11 +818,27 @@ class Modem:
             self.link_up = False
             self._event("link down", reason)
 
+    async def _missed(self, reason):
+        self._failures += 1
+        limit = self.max_failures * (1 + min(self._escalations, 9))
+        self._log("%s (%d/%d)" % (reason, self._failures, limit))
+        if self._failures >= limit:
+            await self._recover("%s %d times" % (reason, self._failures))
+        return self.link_up
+
     async def _reinit(self, reason):
         try:
-            await self.start()
+            await self.channel.command("AT", timeout_ms=self.check_timeout_ms)
+        except ATTimeout:
+            self.link_down(reason + "; no answer")
+            return await self._missed(reason + "; no answer")
+        except ATError:
+            pass
+        try:
+            await self.start(pin=self._pin)
         except ATError as exc:
             self.link_down("%s; start failed: %s" % (reason, exc))
+        return self.link_up
 
     async def _recover(self, reason):
         self.link_down(reason)
@@ -836,14 +851,14 @@ class Modem:
                 except Exception as exc:
                     self._event("power cycle failed", repr(exc))
             try:
-                await self.start()
-                self._failures = 0
+                await self.start(pin=self._pin)
                 return True
             except ATError as exc:
                 self._event("recovery failed", "%d: %s" % (attempt, exc))
             if self.power is None:
                 break
         self._failures = 0
+        self._escalations += 1
         self._event("escalate", "modem unrecoverable: %s" % reason)
         return False
 

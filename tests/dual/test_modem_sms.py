@@ -461,8 +461,9 @@ def test_supervision_escalates_after_bounded_recoveries():
     async def body():
         uart.table = {}
         uart.default = None
-        await modem.check()
-        await modem.check()  # already down: link down is not reported twice
+        await modem.check()  # episode 1: 2 power cycles, then escalate
+        await modem.check()  # after an escalation the next episode needs one more miss
+        await modem.check()  # episode 2; already down: link down is not reported twice
         return modem.link_up
 
     assert run(started(modem, body)) is False
@@ -502,3 +503,66 @@ def test_start_recovers_a_modem_left_in_numeric_result_mode():
     uart, modem, events = make({"AT": at, "ATV1": atv1}, sync_timeout_ms=20)
     run(started(modem, pause))
     assert "ATV1" in uart.commands and modem.link_up
+
+
+def test_power_down_urc_leads_to_a_power_cycle_and_pin_is_entered_again():
+    state = {"pin": False}
+
+    def cpin(cmd):
+        return ["+CPIN: READY", "OK"] if state["pin"] else ["+CPIN: SIM PIN", "OK"]
+
+    def enter(cmd):
+        state["pin"] = True
+        return ["OK"]
+
+    uart, modem, events = make({"AT+CPIN?": cpin, 'AT+CPIN="4321"': enter}, check_timeout_ms=10, max_failures=2,
+                               sync_tries=2, sync_timeout_ms=10)
+    power = FakePower(uart)
+    modem.power = power
+
+    async def body():
+        await modem.start(pin="4321")
+        try:
+            uart.saved = dict(uart.table)
+            uart.inject("\r\nNORMAL POWER DOWN\r\n")  # the modem switched itself off (low battery, PWRKEY)
+            await pause()
+            uart.table = {}
+            uart.default = None
+            state["pin"] = False  # a power cycle locks the SIM again
+            for _ in range(4):
+                await modem.check()
+            return modem.link_up
+        finally:
+            await modem.stop()
+
+    assert run(body()) is True
+    assert power.cycles == 1
+    assert uart.commands.count('AT+CPIN="4321"') == 2
+    assert "modem restarted" in events and "power cycle" in events and events.count("link up") == 2
+
+
+def test_escalation_makes_the_next_recovery_episode_wait_longer():
+    uart, modem, events = make(check_timeout_ms=5, max_failures=1, sync_tries=1, max_recoveries=1,
+                               sync_timeout_ms=5)
+
+    class DeadPower:
+        cycles = 0
+
+        async def cycle(self):
+            DeadPower.cycles += 1
+
+    modem.power = DeadPower()
+
+    async def body():
+        uart.table = {}
+        uart.default = None
+        counts = []
+        for _ in range(6):
+            await modem.check()
+            counts.append(DeadPower.cycles)
+        return counts
+
+    counts = run(started(modem, body))
+    # episode 1 after 1 miss, episode 2 after 2 more, episode 3 after 3 more
+    assert counts == [1, 1, 2, 2, 2, 3]
+    assert events.count("escalate") == 3
