@@ -14,6 +14,8 @@ ALERT_VERSION = "DM1"
 ACK_VERSION = "DA1"
 MAC_HEX_DIGITS = 20  # 80 bits: above the 64-bit floor, still leaves room in 160 GSM-7 characters
 MAX_SMS_CHARS = 160
+MAX_ACC_M = 99999
+MAX_AGE_S = 999999
 
 # Event codes (e=). SOS and FALL ask for help; CAN is the wearer's cancel; DUR looks like a cancel to a bystander
 # but is escalated silently as duress.
@@ -92,11 +94,16 @@ def encode_alert(key, device_id, counter, event, category="GEN", device_time=0, 
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise ProtocolError("position out of range")
         parts.append("p=" + _coord(lat) + "," + _coord(lon))
-        parts.append("r=%d" % int(position.get("acc_m") or 0))
-        parts.append("f=%d" % int(position.get("age_s") or 0))
+        # Capped so the longest alert still fits one SMS: 100 km or a fix 11 days old says all there is to say.
+        parts.append("r=%d" % min(MAX_ACC_M, int(position.get("acc_m") or 0)))
+        parts.append("f=%d" % min(MAX_AGE_S, int(position.get("age_s") or 0)))
     else:
         parts.append("p=-")
     if cell:
+        # LAC/TAC are 16 bits (TS 24.008, 24.301); a cell id is at most 28 bits (the LTE ECI).
+        if not (0 <= cell["lac"] <= 0xFFFF and 0 <= cell["cell_id"] <= 0xFFFFFFF
+                and 0 <= cell["mcc"] <= 999 and 0 <= cell["mnc"] <= 999):
+            raise ProtocolError("cell identity out of range")
         parts.append("g=%d-%d-%X-%X" % (cell["mcc"], cell["mnc"], cell["lac"], cell["cell_id"]))
     if battery is not None:
         parts.append("b=%d" % max(0, min(100, int(battery))))

@@ -1,0 +1,94 @@
+"""What the hub does with each message it receives: authenticate, commit, receipt; forged, replayed and garbage
+messages are rejected with a reason and never crash anything."""
+import pytest
+
+from drivers.alert import MAC_HEX_DIGITS, encode_ack, parse_ack
+from hub.bus import Bus
+from hub.ingest import Ingest
+from hub.store import Store
+from hub.timeline import Timeline
+from tests.hub.spine_fixtures import KEY, W1_PHONE, alert_text, make_config
+
+
+@pytest.fixture
+def hub(tmp_path):
+    config = make_config(tmp_path)
+    store = Store(config.database).open()
+    bus = Bus()
+    events = []
+    bus.subscribe(events.append)
+    ingest = Ingest(store, bus, config, Timeline(tmp_path / "timeline.jsonl"))
+    yield ingest, store, events
+    store.close()
+
+
+def receipts(store):
+    return [parse_ack(m["body"], lambda _i: KEY) for m in store.outbox() if m["kind"] == "ack"]
+
+
+def test_valid_alert_is_stored_published_and_receipted(hub):
+    ingest, store, events = hub
+    assert ingest.handle_text(alert_text(1), "sms", sender=W1_PHONE) == "new"
+    [alert] = store.list_alerts()
+    assert alert["device_id"] == "W1" and alert["state"] == "new"
+    assert [e.kind for e in events] == ["alert.new"]
+    [rcv] = receipts(store)
+    assert rcv["status"] == "RCV" and rcv["counter"] == 1 and rcv["hub_counter"] == 1
+
+
+def test_forged_alert_is_rejected(hub):
+    ingest, store, events = hub
+    text = alert_text(1)
+    forged = text[:-MAC_HEX_DIGITS] + "f" * MAC_HEX_DIGITS
+    assert ingest.handle_text(forged, "sms", sender="+22379999999") == "rejected"
+    assert store.list_alerts() == []
+    assert "bad MAC" in store.rejected()[0]["reason"]
+    assert store.outbox() == []  # no receipt to a forger
+    assert [e.kind for e in events] == ["alert.rejected"]
+
+
+def test_alert_signed_with_a_wrong_key_is_rejected(hub):
+    ingest, store, _ = hub
+    assert ingest.handle_text(alert_text(1, key=b"x" * 32), "sms") == "rejected"
+    assert store.list_alerts() == []
+
+
+def test_replayed_counter_with_other_content_is_rejected(hub):
+    ingest, store, events = hub
+    ingest.handle_text(alert_text(5), "sms", sender=W1_PHONE)
+    assert ingest.handle_text(alert_text(5, category="AGR"), "sms", sender=W1_PHONE) == "replay"
+    assert len(store.list_alerts()) == 1
+    assert events[-1].kind == "alert.rejected"
+
+
+def test_repeated_message_is_not_a_second_alert_but_is_receipted_again(hub):
+    ingest, store, events = hub
+    ingest.handle_text(alert_text(2), "sms", sender=W1_PHONE)
+    assert ingest.handle_text(alert_text(2), "sms", sender=W1_PHONE) == "duplicate"
+    assert len(store.list_alerts()) == 1
+    assert [r["hub_counter"] for r in receipts(store)] == [1, 2]
+
+
+def test_garbage_and_acks_are_rejected_with_a_reason(hub):
+    ingest, store, _ = hub
+    for text in ["", "Bonjour", "DM1;i=W1;n=1;m=zz", "DM1;" + "x" * 5000, "\x00\x1a\x1b",
+                 encode_ack(KEY, "W1", 1, 1, "ACK")]:
+        assert ingest.handle_text(text, "sms", sender="+22379999999") == "rejected"
+    assert store.list_alerts() == []
+    assert len(store.rejected()) == 6
+
+
+def test_sender_number_mismatch_keeps_the_alert_and_notes_it(hub):
+    ingest, store, _ = hub
+    assert ingest.handle_text(alert_text(1), "sms", sender="+22379999999") == "new"
+    [alert] = store.list_alerts()
+    assert "hub.sender_mismatch" in [h["hop"] for h in store.hops(alert["id"])]
+
+
+def test_an_mqtt_alert_is_bridged_to_the_contacts_by_sms(hub):
+    ingest, store, _ = hub
+    assert ingest.handle_text(alert_text(9, category="MED"), "mqtt", sender="W1") == "new"
+    contact = [m for m in store.outbox() if m["kind"] == "contact"]
+    assert len(contact) == 1
+    assert contact[0]["recipient"] == "+22366000001"
+    assert "Awa Traoré" in contact[0]["body"] and "osm.org" in contact[0]["body"]
