@@ -1,14 +1,15 @@
 """The best position for an alert, now: an alert never waits for a fix (MicroPython and CPython).
 
-best_position(gnss_fix, last_fix, modem_gnss, cell, now_ms) picks, in order:
-  1. "gnss"        the wearable's receiver, fix younger than max_fresh_ms;
-  2. "modem_gnss"  the modem's own GNSS (A7670 +CGNSSINFO, SIM7000 +CGNSINF), younger than max_fresh_ms;
-  3. "last"        the most accurate of the older fixes (receiver's last fix or an old modem fix), its accuracy
-                   grown by DRIFT_MPS per second of age: the wearer may have walked since;
-  4. "cell"        the serving cell (its identity always travels in "cell"; a position only if the caller
-                   resolved one: cell["lat"], cell["lon"], cell["acc_m"]) when it is better than 3;
-  5. "none"        lat/lon None: the alert still goes, with the cell identity if known.
-Result: {"source", "lat", "lon", "acc_m", "age_s", "cell"}.
+best_position(gnss_fix, last_fix, modem_gnss, cell, now_ms) weighs every position it is given by its honest
+accuracy today: the accuracy the source reported plus DRIFT_MPS for each second of age (the wearer may have walked
+since), and returns the smallest circle:
+  "gnss"        the wearable's receiver, fix younger than max_fresh_ms;
+  "modem_gnss"  the modem's own GNSS (A7670 +CGNSSINFO, SIM7000 +CGNSINF), younger than max_fresh_ms;
+  "last"        an older fix (the receiver's last fix, or either source past max_fresh_ms);
+  "cell"        the serving cell, when the caller resolved its position (cell["lat"], cell["lon"], cell["acc_m"])
+                and it beats every fix;
+  "none"        no position at all: lat/lon None. The alert still goes, with the cell identity if known.
+Result: {"source", "lat", "lon", "acc_m", "age_s", "cell"}; "cell" always carries the caller's cell dict.
 
 Fix dicts are those of drivers.gps.GPS.fix()/last_fix() (age_ms inside). Modem dicts are those of the parsers
 below, plus "at_ms" (the now_ms when the modem answered) or "age_ms".
@@ -16,7 +17,6 @@ below, plus "at_ms" (the now_ms when the modem answered) or "age_ms".
 parse_cgnssinfo / parse_cgnsinf are total: a dict for a reply with a fix, None for anything else (no fix, other
 line, garbage); they never raise.
 """
-
 from drivers.compat import ticks_diff
 
 DEFAULT_MAX_FRESH_MS = 10000
@@ -42,31 +42,24 @@ def _result(source, fix, acc, age_ms, cell):
 
 
 def best_position(gnss_fix, last_fix, modem_gnss, cell, now_ms, max_fresh_ms=DEFAULT_MAX_FRESH_MS):
-    if _usable(gnss_fix):
-        age = _age_ms(gnss_fix, now_ms)
-        if age <= max_fresh_ms:
-            return _result("gnss", gnss_fix, gnss_fix.get("acc_m") or 50.0, age, cell)
-    if _usable(modem_gnss):
-        age = _age_ms(modem_gnss, now_ms)
-        if age <= max_fresh_ms:
-            return _result("modem_gnss", modem_gnss, modem_gnss.get("acc_m") or 50.0, age, cell)
     best = None
-    best_acc = 0.0
-    best_age = 0
-    for candidate in (gnss_fix, last_fix, modem_gnss):
+    for source, candidate in (("gnss", gnss_fix), ("modem_gnss", modem_gnss), ("last", last_fix)):
         if not _usable(candidate):
             continue
         age = _age_ms(candidate, now_ms)
-        acc = (candidate.get("acc_m") or 50.0) + DRIFT_MPS * (age / 1000.0 if age > 0 else 0.0)
-        if best is None or acc < best_acc:
-            best, best_acc, best_age = candidate, acc, age
-    cell_acc = None
+        if age < 0:
+            age = 0
+        acc = (candidate.get("acc_m") or 50.0) + DRIFT_MPS * age / 1000.0
+        if age > max_fresh_ms:
+            source = "last"
+        if best is None or acc < best[2]:  # ties keep the earlier source: the receiver's own fix first
+            best = (source, candidate, acc, age)
     if cell is not None and cell.get("lat") is not None and cell.get("lon") is not None:
         cell_acc = cell.get("acc_m") or 2000.0
-    if best is not None and (cell_acc is None or best_acc <= cell_acc):
-        return _result("last", best, best_acc, best_age, cell)
-    if cell_acc is not None:
-        return _result("cell", cell, cell_acc, _age_ms(cell, now_ms), cell)
+        if best is None or cell_acc < best[2]:
+            return _result("cell", cell, cell_acc, max(0, _age_ms(cell, now_ms)), cell)
+    if best is not None:
+        return _result(best[0], best[1], best[2], best[3], cell)
     return {"source": "none", "lat": None, "lon": None, "acc_m": None, "age_s": None, "cell": cell}
 
 

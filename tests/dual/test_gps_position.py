@@ -1,4 +1,5 @@
 """best_position choices and the modem GNSS reply parsers (MicroPython too)."""
+from drivers.compat import ticks_add
 from drivers.position import DRIFT_MPS, best_position, parse_cgnsinf, parse_cgnssinfo
 
 FIX = {"lat": 13.4317, "lon": -6.2157, "acc_m": 9.0, "age_ms": 500}
@@ -6,15 +7,25 @@ CELL = {"mcc": 610, "mnc": 2, "lac": 1001, "cid": 23451}
 
 
 def test_fresh_gnss_wins():
-    p = best_position(FIX, None, None, CELL, 10000)
-    assert p["source"] == "gnss" and p["lat"] == 13.4317 and p["acc_m"] == 9.0 and p["age_s"] == 0
+    p = best_position(FIX, FIX, None, CELL, 10000)
+    assert p["source"] == "gnss" and p["lat"] == 13.4317 and p["age_s"] == 0
+    assert abs(p["acc_m"] - (9.0 + 0.5 * DRIFT_MPS)) < 1e-9
     assert p["cell"] == CELL
 
 
 def test_modem_gnss_when_receiver_has_none():
     modem = {"lat": 13.43, "lon": -6.21, "acc_m": 20.0, "at_ms": 9000}
     p = best_position(None, None, modem, None, 10000)
-    assert p["source"] == "modem_gnss" and p["age_s"] == 1 and p["acc_m"] == 20.0
+    assert p["source"] == "modem_gnss" and p["age_s"] == 1 and abs(p["acc_m"] - (20.0 + DRIFT_MPS)) < 1e-9
+
+
+def test_fresh_but_poor_fix_loses_to_a_better_one():
+    poor = {"lat": 1.0, "lon": 1.0, "acc_m": 400.0, "age_ms": 0}
+    modem = {"lat": 2.0, "lon": 2.0, "acc_m": 15.0, "at_ms": 0}
+    assert best_position(poor, None, modem, None, 1000)["source"] == "modem_gnss"
+    recent = {"lat": 3.0, "lon": 3.0, "acc_m": 8.0, "age_ms": 20000}
+    p = best_position(poor, recent, None, None, 0)
+    assert p["source"] == "last" and p["lat"] == 3.0 and abs(p["acc_m"] - (8.0 + 20 * DRIFT_MPS)) < 1e-9
 
 
 def test_last_fix_accuracy_grows_with_age():
@@ -24,7 +35,7 @@ def test_last_fix_accuracy_grows_with_age():
     assert abs(p["acc_m"] - (10.0 + 60 * DRIFT_MPS)) < 1e-9
 
 
-def test_stale_current_fix_is_treated_as_last():
+def test_stale_current_fix_is_reported_as_last():
     stale = dict(FIX)
     stale["age_ms"] = 30000
     p = best_position(stale, None, None, None, 0, max_fresh_ms=10000)
@@ -36,6 +47,12 @@ def test_most_accurate_old_fix_is_chosen():
     newer_modem = {"lat": 2.0, "lon": 2.0, "acc_m": 30.0, "at_ms": 0}
     p = best_position(None, old_gps, newer_modem, None, 60000)
     assert p["lat"] == 2.0 and p["source"] == "last"
+
+
+def test_ticks_wrap_does_not_make_a_fix_look_old():
+    modem = {"lat": 2.0, "lon": 2.0, "acc_m": 10.0, "at_ms": ticks_add(0, -500)}  # just before the wrap
+    p = best_position(None, None, modem, None, 500)
+    assert p["source"] == "modem_gnss" and p["age_s"] == 1
 
 
 def test_cell_position_beats_a_very_old_fix():
