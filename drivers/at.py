@@ -397,6 +397,12 @@ class ATChannel:
             pending = _Pending(cmd, expect_prefix or prefix_of(cmd))
             return await self._run(pending, timeout_ms)
 
+    async def write_raw(self, data):
+        """Bytes outside any command (ESC to close a stale prompt, a blind ATV1), between commands: never in
+        the middle of another task's command or prompt."""
+        async with self._lock:
+            self._write(data)
+
     async def command_with_prompt(self, cmd, payload, timeout_ms=60000, prompt_timeout_ms=10000):
         """AT+CMGS style: send `cmd`, wait for `> `, write `payload` (str of hex digits) and Ctrl-Z; return the
         information lines (+CMGS: <mr>). No prompt in time: ESC aborts and ATTimeout is raised."""

@@ -395,14 +395,14 @@ class Modem:
         await asleep_ms(0)
 
     async def _sync(self):
-        self.channel._write(b"\x1b")  # leave a `> ` prompt a crashed session may have left open
+        await self.channel.write_raw(b"\x1b")  # leave a `> ` prompt a crashed session may have left open
         for _ in range(self.sync_tries):
             try:
                 await self.channel.command("AT", timeout_ms=self.sync_timeout_ms)
                 return
             except ATTimeout:
                 # A modem left in ATV0 answers "0" instead of OK: ask for verbose results, blind.
-                self.channel._write(b"ATV1\r")
+                await self.channel.write_raw(b"ATV1\r")
             except ATError:
                 return  # it answered: in sync
             await asleep_ms(200)

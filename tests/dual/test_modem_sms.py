@@ -566,3 +566,55 @@ def test_escalation_makes_the_next_recovery_episode_wait_longer():
     # episode 1 after 1 miss, episode 2 after 2 more, episode 3 after 3 more
     assert counts == [1, 1, 2, 2, 2, 3]
     assert events.count("escalate") == 3
+
+
+def test_start_with_echo_on_and_sms_not_ready_yet():
+    refusals = {"n": 2}
+
+    def cmgf(cmd):
+        if refusals["n"]:
+            refusals["n"] -= 1
+            return ["+CMS ERROR: 302"]  # SIM800 before "SMS Ready"
+        return ["OK"]
+
+    t = identity()
+    t["AT+CMGF=0"] = cmgf
+    uart = FakeUART(table=t, echo=True)
+    events = []
+    modem = Modem(uart, poll_ms=1, on_event=lambda kind, detail: events.append(kind))
+
+    async def body():
+        await modem.start()
+        try:
+            return modem.info["model"], await modem.signal()
+        finally:
+            await modem.stop()
+
+    model, signal = run(body())
+    assert model == "SIMCOM_SIM800L" and signal["rssi_dbm"] == -77
+    assert uart.commands.count("AT+CMGF=0") == 3 and "link up" in events
+
+
+def test_new_sms_notice_while_waiting_for_the_prompt_is_not_lost():
+    (hexpdu, length), = pdu.encode_submit("+22376000001", "SOS")
+    store = {}
+    deleted = []
+    table = _stored_table(store, deleted)
+    table["AT+CMGS=%d" % length] = ['+CMTI: "SM",8', ">", "+CMGS: 3", "OK"]
+    uart, modem, events = make(table)
+    got = []
+
+    async def handler(sms):
+        got.append(sms["text"])
+
+    modem.set_sms_handler(handler)
+
+    async def body():
+        await pause()
+        store[8] = pdu.encode_deliver(SENDER, "ack", TS)[0]
+        refs = await modem.send_sms("+22376000001", "SOS")
+        await pause(40)
+        return refs
+
+    assert run(started(modem, body)) == [3]
+    assert got == ["ack"] and deleted == [8]
