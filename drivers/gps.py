@@ -30,10 +30,14 @@ Power commands (module functions standby(uart, model) / wake(uart, model), model
   id 0x41, 16-byte form): version 0, duration 0 (= until woken), flags 0x02 (backup), wakeupSources 0x08 (UART
   RX). The receiver enters backup; any byte on its RX wakes it (the first bytes are lost), so wake() sends a run
   of 0xFF, then the receiver restarts from its backup RAM (hot start if ephemerides are still valid).
-- Quectel L76K (CASIC protocol, AT6558-class chip: $PCAS commands): standby is `$PCAS12,<seconds>` (CASIC spec:
-  standby for up to 65535 s); any UART byte wakes it. Some L76K boards ignore PCAS12 (reported in the field): the
-  reliable path there is the module's WAKEUP/power pin, which firmware/board.py owns; wake() also sends
-  `$PCAS10,0` (hot start) so the receiver runs even if standby had expired or never been entered.
+  The 8-byte form (duration, flags) of older firmware has no wake sources: it needs EXTINT or a timeout.
+- Quectel L76K (CASIC protocol of its AT6558-class chip, "CASIC Multimode Satellite Navigation Receiver Protocol
+  Specification" V4.2: $PCAS commands): standby is `$PCAS12,<seconds>` (standby for up to 65535 s; seconds=0
+  here sends 65535); any UART byte wakes it. Field reports say some L76K boards ignore PCAS12: the reliable path
+  there is the module's WAKEUP/power pin, which firmware/board.py owns. wake() also sends `$PCAS10,0` (hot
+  start) so the receiver runs even if standby had expired or was never entered. Our frames match published
+  strings ($PCAS12,65535*1E, $PCAS10,3*1F; UBX-CFG-RXM B5 62 06 11 02 00 08 01 22 92), see
+  tests/dual/test_gps_reader.py.
 """
 from drivers import compat
 from drivers.nmea import NMEAParser, frame
