@@ -271,3 +271,20 @@ def test_overlong_command_line_is_an_error(port):
     port.command("ATE0")
     assert port.command("AT+CSCA?" + ";+CSQ" * 200)[1] == "ERROR"
     assert port.command("AT") == ([], "OK")
+
+
+def test_command_sent_while_cmgs_waits_is_answered_after_it():
+    m = SimulatedModem("+22376000008", profile="sim800l", time_scale=0.02).start()  # +CMGS after 70 ms
+    try:
+        assert m.wait_ready()
+        with ATPort(m.pty_path) as p:
+            p.command("ATE0")
+            (hex_pdu, length), = pdu.encode_submit("+22376000002", "x")
+            p.write(b"AT+CMGS=%d\r" % length)
+            p.expect(b"> ")
+            p.write(hex_pdu.encode() + b"\x1a" + b"AT+CSQ\r")  # a host that does not wait for +CMGS
+            first = p.read_final()
+            assert b"+CMGS: 0" in first and b"+CSQ" not in first
+            assert parse(p.read_final()) == (["+CSQ: 18,0"], "OK")
+    finally:
+        m.stop()

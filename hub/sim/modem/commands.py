@@ -879,6 +879,7 @@ class ATCommands:
         else:
             self._send_response([["%s: %d" % (prefix, mr)]], OK)
         self._flush_held_urcs()
+        self._replay_held_input()
 
 
 class _Deferred:

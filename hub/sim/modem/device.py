@@ -310,6 +310,7 @@ class SimulatedModem(ATCommands):
         self.prompt_data = bytearray()
         self.pending = None
         self.held_urcs = []
+        self.held_input = bytearray()
         self.unacked_cmt = 0
 
     def _power_on(self):
@@ -491,7 +492,10 @@ class SimulatedModem(ATCommands):
                     self.prompt_data.append(b)
             return
         if self.state == "waiting":
-            return  # real modems ignore the UART until +CMGS / +CMS ERROR
+            # the firmware's AT task is blocked on the network: bytes wait in the UART buffer, parsed afterwards
+            if len(self.held_input) < 4096:
+                self.held_input.append(b)
+            return
         if self.echo:
             self._echo.append(b)
         if b == 13:
@@ -509,6 +513,12 @@ class SimulatedModem(ATCommands):
             self.line.append(b)
         else:
             self.line_overflow = True
+
+    def _replay_held_input(self):
+        held, self.held_input = bytes(self.held_input), bytearray()
+        for b in held:
+            self._feed(b)
+        self._flush_echo()
 
     def _command_line(self, line):
         if self.faults.get("no_reply", 0) > 0 and "AT" in line.upper():
