@@ -342,8 +342,10 @@ def main(argv=None):
         for r in walk_rows[:8]:
             s = load(root / r["file"])
             backgrounds.append([(x, y, z) for _, x, y, z in s[1000:2500]])
-        synth_walk = pool.map(synthetic_task, [(SEED + 50000 + i, backgrounds[i % len(backgrounds)])
-                                               for i in range(args.synthetic // 2)], chunksize=16) if backgrounds else []
+        synth_walk = []
+        if backgrounds:
+            synth_walk = pool.map(synthetic_task, [(SEED + 50000 + i, backgrounds[i % len(backgrounds)])
+                                                   for i in range(args.synthetic // 2)], chunksize=16)
     for r in results:
         r["activity"] = activity.get(r["code"], "")
     elapsed = time.monotonic() - started
