@@ -1,0 +1,113 @@
+"""The spine, end to end on real parts: the firmware on MicroPython, modems on ptys behind the simulated GSM
+network (its own process), a real Mosquitto, the hub (its own process) and its console API."""
+import sqlite3
+import time
+
+import pytest
+
+from drivers.alert import MAC_HEX_DIGITS
+from hub.sim.demo import HUB_NUMBER, DemoSystem
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory):
+    demo = DemoSystem(tmp_path_factory.mktemp("demo"), wearables=1, sms_delay_s=(0.2, 0.6), log=lambda _m: None)
+    demo.start()
+    demo.wearables["W1"].wait_for("fw.modem_ready", timeout=90)
+    yield demo
+    demo.stop()
+
+
+def hub_db(system):
+    return sqlite3.connect(system.run_dir / "hub.db")
+
+
+def wait_until(predicate, timeout=60, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_sos_round_trip_from_button_to_felt_acknowledgement(system):
+    wearable = system.wearables["W1"]
+    wearable.press(2.5)
+    persisted = wearable.wait_for("fw.alarm_persisted", timeout=30)
+    alert = system.wait_alert("W1", timeout=90)
+    assert alert["counter"] == persisted["n"]
+    assert alert["event"] == "SOS"
+    assert alert["lat"] == pytest.approx(13.4317, abs=1e-4)
+    assert alert["lon"] == pytest.approx(-6.2157, abs=1e-4)
+    assert alert["battery"] is not None
+    wearable.wait_for("fw.ack", timeout=90, status="RCV", n=alert["counter"])
+    system.api(f"/api/alerts/{alert['id']}/acknowledge", {"operator": "Sgt. Diallo"})
+    felt = wearable.wait_for("fw.felt", timeout=90, status="ACK", n=alert["counter"])
+    assert felt["pattern"] == "ack"
+    # The motor really ran the pattern: three long pulses, edges recorded by the simulated board.
+    wait_until(lambda: sum(1 for t, on in wearable.motor if on and t >= felt["t"]) >= 3, 10, "motor pulses")
+    # The trusted contact's phone received the human-readable SMS with a map link.
+    contact = system.plan[0]["contact"]["phone"]
+    inbox = wait_until(lambda: system.network.inbox(contact), 60, "contact SMS")
+    assert any("Awa Traoré" in m["text"] and "osm.org" in m["text"] for m in inbox)
+    # Every hop is logged with a timestamp, in order.
+    hops = [h[0] for h in hub_db(system).execute("SELECT hop FROM hops WHERE alert_id=? ORDER BY t, id",
+                                                  (alert["id"],))]
+    assert hops[0] == "hub.stored"
+    assert "mqtt.published" in hops and "console.acknowledge" in hops and "sms.sent" in hops
+
+
+def test_forged_alert_sms_is_rejected(system):
+    before = hub_db(system).execute("SELECT COUNT(*) FROM alerts").fetchone()[0]
+    genuine = hub_db(system).execute("SELECT raw FROM alerts ORDER BY id DESC").fetchone()[0]
+    forged = genuine.replace("e=SOS", "e=FALL")[:-MAC_HEX_DIGITS] + "0" * MAC_HEX_DIGITS
+    system.network.send("+22379999999", HUB_NUMBER, forged)
+    reason = wait_until(lambda: hub_db(system).execute(
+        "SELECT reason FROM rejected WHERE sender='+22379999999'").fetchone(), 60, "rejection")
+    assert "bad MAC" in reason[0]
+    assert hub_db(system).execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == before
+
+
+def test_replayed_alert_sms_creates_no_new_alert(system):
+    db = hub_db(system)
+    alert_id, raw = db.execute("SELECT id, raw FROM alerts ORDER BY id DESC").fetchone()
+    before = db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0]
+    system.network.send("+22379999998", HUB_NUMBER, raw)  # an attacker replays a captured alert
+    wait_until(lambda: hub_db(system).execute(
+        "SELECT 1 FROM hops WHERE alert_id=? AND hop='hub.duplicate'", (alert_id,)).fetchone(), 60, "duplicate")
+    assert hub_db(system).execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == before
+    [alert] = [a for a in system.api("/api/alerts?state=all")["alerts"] if a["id"] == alert_id]
+    assert alert["state"] == "acknowledged"  # the replay did not reopen it
+
+
+def test_replayed_and_forged_acks_do_not_make_the_wearer_believe(system):
+    wearable = system.wearables["W1"]
+    db = hub_db(system)
+    old_ack = db.execute("SELECT body FROM outbox WHERE kind='ack' ORDER BY id DESC").fetchone()[0]
+    phone = system.plan[0]["phone"]
+    felt_before = len(wearable.felt("ack"))
+    system.network.send(HUB_NUMBER, phone, old_ack)
+    wearable.wait_for("fw.ack_rejected", timeout=60)
+    forged = old_ack.replace("h=", "h=9").rsplit(";m=", 1)[0] + ";m=" + "1" * MAC_HEX_DIGITS
+    system.network.send(HUB_NUMBER, phone, forged)
+    wait_until(lambda: len([e for e in wearable.logs if e["hop"] == "fw.ack_rejected"]) >= 2, 60, "2 rejections")
+    reasons = [e["reason"] for e in wearable.logs if e["hop"] == "fw.ack_rejected"]
+    assert any("replayed" in r for r in reasons) and any("bad MAC" in r for r in reasons)
+    assert len(wearable.felt("ack")) == felt_before
+
+
+def test_power_cut_after_the_alarm_is_persisted_loses_nothing(system):
+    wearable = system.wearables["W1"]
+    known = {row[0] for row in hub_db(system).execute("SELECT counter FROM alerts")}
+    wearable.tap(2)  # a medical alert by press pattern
+    persisted = wearable.wait_for("fw.alarm_persisted", timeout=30, category="MED")
+    wearable.power_cut()
+    boot = wearable.wait_for("fw.boot", timeout=30, pending=1)
+    assert boot["counter"] == persisted["n"]
+    wait_until(lambda: hub_db(system).execute("SELECT 1 FROM alerts WHERE counter=?",
+                                              (persisted["n"],)).fetchone(), 120, "alert after reboot")
+    rows = hub_db(system).execute("SELECT counter, category FROM alerts").fetchall()
+    new = [r for r in rows if r[0] not in known]
+    assert new == [(persisted["n"], "MED")]
