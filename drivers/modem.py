@@ -187,10 +187,13 @@ def parse_cmti(line):
     f = split_fields(line[colon + 1:].strip())
     if len(f) < 2:
         raise ATParseError("bad notice: %r" % line)
-    storage = unquote(f[0])
-    if not (1 <= len(storage) <= 4 and storage.isalpha()):
+    storage = unquote(f[0]).upper()
+    if not 1 <= len(storage) <= 4:
         raise ATParseError("bad storage in %r" % line)
-    return storage.upper(), parse_int(f[1])
+    for c in storage:
+        if not ("A" <= c <= "Z" or c == "_"):  # it goes back into AT+CPMS="...": ASCII letters only
+            raise ATParseError("bad storage in %r" % line)
+    return storage, parse_int(f[1])
 
 
 def parse_cmgl(lines):
