@@ -193,7 +193,10 @@ def parse_cmti(line):
     for c in storage:
         if not ("A" <= c <= "Z" or c == "_"):  # it goes back into AT+CPMS="...": ASCII letters only
             raise ATParseError("bad storage in %r" % line)
-    return storage, parse_int(f[1])
+    index = parse_int(f[1])
+    if index < 0:
+        raise ATParseError("bad index in %r" % line)
+    return storage, index
 
 
 def parse_cmgl(lines):
@@ -213,6 +216,8 @@ def parse_cmgl(lines):
             f = split_fields(line[6:].strip())
             index = parse_int(f[0])
             stat = parse_int(f[1]) if len(f) > 1 and f[1] else None
+            if index < 0:
+                raise ATParseError("negative index")
         except ATParseError as exc:
             problems.append("bad header %r: %s" % (line, exc))
             continue
