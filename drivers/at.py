@@ -222,6 +222,8 @@ def _is_hex(text):
 
 def _clean(raw):
     """Bytes of one line -> str: control bytes (NUL, Ctrl-Z, noise at power-up) and non-ASCII become nothing/'?'."""
+    if raw and min(raw) >= 0x20 and max(raw) < 0x80:  # the usual case, checked by C loops
+        return raw.decode().strip()
     out = []
     for b in raw:
         if b >= 0x80:
