@@ -19,8 +19,10 @@ import time
 import tty
 
 from . import tpdu
-from .commands import MAX_LINE, ATCommands
+from .commands import ATCommands
+from .parser import MAX_LINE
 from .profiles import get_profile
+from .sms_commands import SMSCommands
 from .storage import REC_UNREAD, SMSStorage
 
 CTRL_Z = 0x1A
@@ -44,7 +46,7 @@ def _luhn_digit(body):
     return str((10 - total % 10) % 10)
 
 
-class SimulatedModem(ATCommands):
+class SimulatedModem(ATCommands, SMSCommands):
     """A modem with SIM card `number`, answering AT commands on `pty_path` once started.
 
     time_scale multiplies every delay the profile models (boot, network round trip): 0 in unit tests.
