@@ -20,6 +20,7 @@ import tty
 
 from . import tpdu
 from .commands import ATCommands
+from .faults import FaultKnobs
 from .parser import MAX_LINE
 from .profiles import get_profile
 from .sms_commands import SMSCommands
@@ -29,9 +30,6 @@ CTRL_Z = 0x1A
 ESC = 0x1B
 BACKSPACE = 0x08
 
-FAULTS = ("cms_error", "brownout", "busy", "rat", "no_reply", "stall", "reboot", "registration_loss",
-          "registration_restore", "stray_urc", "line_noise", "drop_bytes", "duplicate_bytes", "storage_full", "hang",
-          "sim_absent")
 
 
 def _luhn_digit(body):
@@ -46,7 +44,7 @@ def _luhn_digit(body):
     return str((10 - total % 10) % 10)
 
 
-class SimulatedModem(ATCommands, SMSCommands):
+class SimulatedModem(FaultKnobs, ATCommands, SMSCommands):
     """A modem with SIM card `number`, answering AT commands on `pty_path` once started.
 
     time_scale multiplies every delay the profile models (boot, network round trip): 0 in unit tests.
@@ -152,64 +150,6 @@ class SimulatedModem(ATCommands, SMSCommands):
         with self._lock:
             self._power_off()
             self._schedule(self._scaled(off_s), self._power_on, "power on", epoch=None)
-
-    def inject(self, fault, **params):
-        """Script a failure; see FAULTS. Counts default to 1, probabilities to 0.1; durations are wall seconds."""
-        if fault not in FAULTS:
-            raise ValueError(f"unknown fault {fault!r}; known: {', '.join(FAULTS)}")
-        count = int(params.get("count", 1))
-        with self._lock:
-            self.log.info("modem %s: fault %s %s", self.number, fault, params)
-            self._timeline("modem.fault", fault=fault, params=params)
-            if fault == "cms_error":
-                self.faults["cms_error"] = count
-                self.faults["cms_error_code"] = int(params.get("code", 500))
-            elif fault in ("busy", "no_reply", "stall", "brownout"):
-                self.faults[fault] = count
-            elif fault == "stray_urc":
-                self.faults["stray_urc"] = count
-                self.faults["stray_urc_text"] = params.get("text", '+CMTI: "SM",%d' % self.storages["SM"].capacity)
-            elif fault in ("drop_bytes", "duplicate_bytes"):
-                self.faults[fault] = float(params.get("p", 0.1))
-            elif fault == "line_noise":
-                noise = bytes(self._rng.randrange(256) for _ in range(int(params.get("count", 16))))
-                self._write(noise)
-            elif fault == "storage_full":
-                name = params.get("storage", "SM")
-                self.storages[name].forced_full = bool(params.get("full", True))
-            elif fault == "hang":
-                self.faults["hang"] = True
-            elif fault == "sim_absent":
-                self.faults["sim_absent"] = bool(params.get("absent", True))
-            elif fault == "reboot":
-                self._schedule(float(params.get("delay_s", 0.0)), lambda: self._reboot("spontaneous"), "reboot",
-                               epoch=None, scaled=False)
-            elif fault == "registration_loss":
-                self.faults["registration_loss"] = True
-                self._set_registration(int(params.get("stat", 2)))
-                duration = params.get("duration_s")
-                if duration is not None:
-                    self._schedule(float(duration), self._registration_restore, "registration back", epoch=None,
-                                   scaled=False)
-            elif fault == "rat":
-                rat = params.get("rat", "GSM")
-                if rat != self.profile.radio and (self.profile.radio == "GSM" or rat != "GSM"):
-                    raise ValueError(f"{self.profile.key} cannot switch to {rat}: it has {self.profile.radio} "
-                                     "and falls back to GSM only")
-                self._set_registration(rat=rat)
-            elif fault == "registration_restore":
-                self._registration_restore()
-        self._poke()
-
-    def clear_faults(self):
-        with self._lock:
-            self.faults.clear()
-            for s in self.storages.values():
-                s.forced_full = False
-            if self.power == "on" and self.cfun == 1:
-                self._set_registration(1, rat=self.profile.radio)
-            else:
-                self.rat = self.profile.radio
 
     def _timeline(self, hop, **fields):
         if self.network is not None:
