@@ -32,9 +32,11 @@ HALF_MIN_MS = 45  # 11 Hz: faster "half-cycles" are vibration or the ringing aft
 HALF_MAX_MS = 200  # 2.5 Hz: slower swings are body movements; jogging's 2.5-3.3 steps/s sit right at the edge
 RATIO_PCT = 170  # consecutive half-cycles differ by less than 1.7x: a hand's rhythm, not a stride's
 ALIGN_PCT = 85  # a reversal points within ~32 degrees of straight back: a hand, not a rotating body
-VERTICAL_PCT = 200  # along gravity (within ~35 degrees) the threshold doubles: stairs bounce the body vertically
+VERTICAL_PCT = 170  # along gravity the threshold is 1.7x: stairs and jogging bounce the body vertically
+VERTICAL_COS2_PCT = 50  # "along gravity" = within 45 degrees (cos^2 >= 0.5): runners lean forward
 REFRACTORY_MS = 5000  # one shake, one alarm
 CALM_MS = 1000  # a burst of motion starts after this long below the threshold
+STRONG_PCT = 150  # excursions reaching 1.5x the threshold are "strong": all strong -> one excursion fewer
 RUN_MAX_MS = 3000  # a shake is recognised within this long of its burst's start, or it is sport
 
 
@@ -63,7 +65,8 @@ def _hp_shift(rate_hz):
 class ShakeDetector:
     def __init__(self, rate_hz=100, sensitivity=DEFAULT_SENSITIVITY, threshold_mg=None, excursions=None,
                  half_min_ms=HALF_MIN_MS, half_max_ms=HALF_MAX_MS, refractory_ms=REFRACTORY_MS, ratio_pct=RATIO_PCT,
-                 align_pct=ALIGN_PCT, vertical_pct=VERTICAL_PCT, calm_ms=CALM_MS, run_max_ms=RUN_MAX_MS):
+                 align_pct=ALIGN_PCT, vertical_pct=VERTICAL_PCT, calm_ms=CALM_MS, run_max_ms=RUN_MAX_MS,
+                 strong_pct=STRONG_PCT, vertical_cos2_pct=VERTICAL_COS2_PCT):
         if sensitivity not in SENSITIVITY:
             raise ValueError("shake sensitivity must be 1..5, got %r" % (sensitivity,))
         thr, exc = SENSITIVITY[sensitivity]
@@ -78,10 +81,13 @@ class ShakeDetector:
         self.vertical_pct = vertical_pct
         self.calm_ms = calm_ms
         self.run_max_ms = run_max_ms
+        self.strong_pct = strong_pct
+        self.vertical_cos2_pct = vertical_cos2_pct
         self._k = _hp_shift(rate_hz)
         # Squares are compared in 8 mg units so they stay small ints (< 2**30) on a 32-bit microcontroller.
         self._thr4 = self.threshold_mg >> 3
         self._thr4_sq = self._thr4 * self._thr4
+        self._strong4 = self._thr4 * strong_pct // 100 if strong_pct else 0
         self.reset()
 
     def reset(self):
@@ -89,6 +95,8 @@ class ShakeDetector:
         self._primed = False
         self._gx = self._gy = self._gz = 0
         self._count = 0
+        self._strong = 0
+        self._peak = 0
         self._half = 0
         self._ux = self._uy = self._uz = 0
         self._last_t = 0
@@ -144,6 +152,8 @@ class ShakeDetector:
                 self._start(hx, hy, hz, t_ms)
             return None
         p = (hx * self._ux + hy * self._uy + hz * self._uz) >> 6
+        if p > self._peak:
+            self._peak = p  # how far this excursion went along its own direction
         if p > -self._thr4:
             return None
         if since < self.half_min_ms:
@@ -160,10 +170,15 @@ class ShakeDetector:
                 self._start(hx, hy, hz, t_ms)
                 return None
         self._half = since
+        if self._peak >= self._strong4:
+            self._strong += 1
+        self._peak = 0
         self._capture(hx, hy, hz)
         self._last_t = t_ms
         self._count += 1
-        if self._count >= self.excursions:
+        # Enough excursions, or one fewer when all the completed ones were strong (a hard shake is sure sooner).
+        if self._count >= self.excursions or (
+                self.strong_pct and self._count == self.excursions - 1 and self._strong >= self._count - 1):
             self._count = 0
             if self.run_max_ms and ticks_diff(t_ms, self._run_t) > self.run_max_ms:
                 return None  # deep inside a long burst of vigorous movement: sport, not a call for help
@@ -179,10 +194,12 @@ class ShakeDetector:
         gy = self._gy >> k
         gz = self._gz >> k
         d = hx * gx + hy * gy + hz * gz
-        return 3 * d * d >= 2 * (hx * hx + hy * hy + hz * hz) * (gx * gx + gy * gy + gz * gz)
+        return d * d * 100 >= self.vertical_cos2_pct * (hx * hx + hy * hy + hz * hz) * (gx * gx + gy * gy + gz * gz)
 
     def _start(self, hx, hy, hz, t_ms):
         self._capture(hx, hy, hz)
+        self._strong = 0
+        self._peak = 0
         self._count = 1
         self._last_t = t_ms
         self._onset_t = t_ms
