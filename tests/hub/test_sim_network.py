@@ -180,3 +180,25 @@ def test_validity_period_of_the_submit_is_honoured(net):
         assert pending["reason"] == "unreachable"
     finally:
         a.close()
+
+
+def test_parts_of_concatenated_sms_may_arrive_out_of_order():
+    n = GSMNetwork(delay_s=(0.0, 0.05), time_scale=0, seed=11)
+    n.add_modem(A)
+    n.add_modem(B, sim_capacity=60)
+    n.start()
+    try:
+        for m in n.modems.values():
+            m.wait_ready()
+        for i in range(8):
+            n.send(A, B, ("message %d " % i) * 40)  # 3 parts each
+        deliveries = n.wait_events("network.deliver", 24)
+        assert len(deliveries) == 24
+        by_ref = {}
+        for e in deliveries:
+            ref, part, total = e["concat"]
+            by_ref.setdefault(ref, []).append(part)
+        assert all(sorted(parts) == [1, 2, 3] for parts in by_ref.values())
+        assert any(parts != [1, 2, 3] for parts in by_ref.values()), "independent delays reorder some parts"
+    finally:
+        n.stop()

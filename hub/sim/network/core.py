@@ -164,15 +164,18 @@ class GSMNetwork:
 
     def wait_event(self, hop, timeout=10.0, **match):
         """Block until an event with this hop (and these fields) is logged; returns it, or None on timeout."""
+        found = self.wait_events(hop, 1, timeout, **match)
+        return found[0] if found else None
+
+    def wait_events(self, hop, count, timeout=10.0, **match):
+        """Block until `count` matching events are logged; returns them (fewer on timeout)."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
-                for e in self.events:
-                    if e["hop"] == hop and all(e.get(k) == v for k, v in match.items()):
-                        return e
+                found = [e for e in self.events if e["hop"] == hop and all(e.get(k) == v for k, v in match.items())]
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
+                if len(found) >= count or remaining <= 0:
+                    return found[:count] if len(found) >= count else found
                 self._cond.wait(remaining)
 
     # ---- the SMSC ----------------------------------------------------------------------------------------------
@@ -210,7 +213,7 @@ class GSMNetwork:
                 if not self._running:
                     return
                 now = time.monotonic()
-                due = [m for m in self._pending if m["due"] <= now]
+                due = sorted((m for m in self._pending if m["due"] <= now), key=lambda m: m["due"])
                 for m in due:
                     self._pending.remove(m)
                 if not due:
