@@ -94,3 +94,23 @@ def test_bad_config_is_named(tmp_path):
     done = subprocess.run([sys.executable, "-m", "hub.sim.network", "--config", str(config)], cwd=REPO,
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 2 and "unknown modem profile 'nokia3310'" in done.stderr
+
+
+def test_client_is_safe_to_share_between_threads(network_process):
+    import threading
+    _proc, _ready, client, _timeline = network_process
+    results, errors = [], []
+
+    def worker():
+        try:
+            for _ in range(20):
+                results.append(len(client.list()))
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and results == [3] * 80

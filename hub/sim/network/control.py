@@ -82,7 +82,10 @@ def _number(req, net):
 
 
 class NetworkClient:
-    """Talks to `python -m hub.sim.network --control HOST:PORT`. Methods raise RuntimeError on an error reply."""
+    """Talks to `python -m hub.sim.network --control HOST:PORT`. Methods raise RuntimeError on an error reply.
+
+    One connection, one request at a time: safe to share between threads (a lock serialises the calls).
+    """
 
     def __init__(self, host="127.0.0.1", port=0, timeout=10.0):
         self.host = host
@@ -90,8 +93,13 @@ class NetworkClient:
         self.timeout = timeout
         self._sock = None
         self._file = None
+        self._lock = threading.Lock()
 
     def _call(self, **req):
+        with self._lock:
+            return self._exchange(req)
+
+    def _exchange(self, req):
         if self._sock is None:
             self._sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
             self._file = self._sock.makefile("rwb")
@@ -127,10 +135,11 @@ class NetworkClient:
         return self._call(cmd="events", since=since)["events"]
 
     def close(self):
-        if self._sock is not None:
-            self._file.close()
-            self._sock.close()
-            self._sock = self._file = None
+        with self._lock:
+            if self._sock is not None:
+                self._file.close()
+                self._sock.close()
+                self._sock = self._file = None
 
     def __enter__(self):
         return self
