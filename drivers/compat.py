@@ -13,10 +13,10 @@ if MICROPYTHON:
     import asyncio  # noqa: F401
     from micropython import const  # noqa: F401
 
-    ticks_ms = time.ticks_ms
-    ticks_diff = time.ticks_diff
-    ticks_add = time.ticks_add
-    sleep_ms = time.sleep_ms
+    ticks_ms = time.ticks_ms  # type: ignore[attr-defined]  # MicroPython-only names
+    ticks_diff = time.ticks_diff  # type: ignore[attr-defined]
+    ticks_add = time.ticks_add  # type: ignore[attr-defined]
+    sleep_ms = time.sleep_ms  # type: ignore[attr-defined]
 
     def asleep_ms(ms):
         return asyncio.sleep_ms(ms)

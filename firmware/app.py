@@ -153,6 +153,9 @@ class App:
 
     async def modem_task(self):
         self.modem.set_sms_handler(self.on_sms)
+        if self.board.modem_power is not None:
+            # The board boots with the modem unpowered (hardware/README.md): switch it on first.
+            await self.board.modem_power.on()
         tries = 0
         while True:
             try:

@@ -60,6 +60,17 @@ class Client:
                 self.cond.wait(deadline - time.monotonic())
             return list(self.messages)
 
+    def publish(self, topic, payload, timeout=10):
+        """Publish QoS 1 and wait for the PUBACK; a client that was dropped meanwhile reconnects first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            info = self.client.publish(topic, payload, qos=1)
+            if info.rc != mqtt.MQTT_ERR_NO_CONN or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        info.wait_for_publish(timeout)
+        return info
+
     def stop(self):
         self.client.disconnect()
         self.client.loop_stop()
@@ -80,8 +91,8 @@ def test_a_device_cannot_publish_as_another_device(broker):
     time.sleep(0.3)
     w1 = Client(broker, "W1", "w1pw")
     assert w1.connected.wait(10) and w1.refused is None
-    w1.client.publish("deme/v1/devices/W2/alerts", b"spoof", qos=1).wait_for_publish(5)
-    w1.client.publish("deme/v1/devices/W1/alerts", b"mine", qos=1).wait_for_publish(5)
+    w1.publish("deme/v1/devices/W2/alerts", b"spoof")
+    w1.publish("deme/v1/devices/W1/alerts", b"mine")
     received = observer.wait_messages(1)
     time.sleep(0.5)
     topics = [t for t, _ in observer.messages]
