@@ -8,9 +8,9 @@ import sys
 MICROPYTHON = sys.implementation.name == "micropython"
 
 if MICROPYTHON:
+    import asyncio  # noqa: F401
     import time
 
-    import asyncio  # noqa: F401
     from micropython import const  # noqa: F401
 
     ticks_ms = time.ticks_ms  # type: ignore[attr-defined]  # MicroPython-only names

@@ -3,7 +3,6 @@
 Dual tests use plain functions and `assert` only (no fixtures), so the same file proves the same behaviour on
 both runtimes.
 """
-from pathlib import Path
 
 import pytest
 

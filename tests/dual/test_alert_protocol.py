@@ -1,6 +1,5 @@
 # The alert and ack SMS formats (docs/protocol.md), on CPython and on MicroPython.
-from drivers.alert import (MAC_HEX_DIGITS, ProtocolError, encode_ack, encode_alert, hmac_sha256, parse_ack,
-                           parse_alert)
+from drivers.alert import MAC_HEX_DIGITS, ProtocolError, encode_ack, encode_alert, hmac_sha256, parse_ack, parse_alert
 
 KEY = b"k" * 32
 OTHER = b"o" * 32
