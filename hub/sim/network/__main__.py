@@ -67,8 +67,7 @@ def main(argv=None):
     print(json.dumps({"ready": True, "modems": {n: m.pty_path for n, m in network.modems.items()},
                       "control": "%s:%d" % (control.host, control.port)}), flush=True)
     try:
-        while not stop.wait(0.5):
-            pass
+        stop.wait()  # the signal handlers set it
     finally:
         control.stop()
         network.stop()

@@ -38,7 +38,8 @@ class ControlServer:
 
         self._server = Server((self.host, self.port), Handler)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="network-control", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="network-control",
+                                        daemon=True)
         self._thread.start()
         return self
 
