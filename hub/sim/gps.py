@@ -141,7 +141,10 @@ class NMEAFeeder:
                 az = (p * 37) % 360
                 snr = "%02d" % (20 + (p * 3 + i) % 25) if i >= 1 else ""
                 fields.append(f"{p:02d},{el:02d},{az:03d},{snr}")
-            sentences.append(f"{talker}GSV,{total},{k + 1},{n:02d}" + ("," + ",".join(fields) if fields else ""))
+            line = f"{talker}GSV,{total},{k + 1},{n:02d}" + ("," + ",".join(fields) if fields else "")
+            if self.receiver == "ublox":
+                line += ",1"  # NMEA 4.10 signal id (L1 C/A, L1OF), as u-blox M8 firmware 3.01 sends it
+            sentences.append(line)
         return sentences
 
     def _inject(self, lines, rng):
