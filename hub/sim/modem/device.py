@@ -117,6 +117,7 @@ class SimulatedModem(FaultKnobs, ATCommands, SMSCommands):
         os.set_blocking(master, False)
         self._master = master
         self._wake = os.pipe()
+        os.set_blocking(self._wake[1], False)  # a full pipe already means "wake up": never block a poker
         self._running = True
         self._thread = threading.Thread(target=self._loop, name="modem-" + self.number, daemon=True)
         self._thread.start()
@@ -130,13 +131,15 @@ class SimulatedModem(FaultKnobs, ATCommands, SMSCommands):
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-        for fd in (self._master, *(self._wake or ())):
+        with self._lock:  # forget the fds before closing them: a late _poke must not hit a reused number
+            fds = (self._master, *(self._wake or ()))
+            self._master = self._wake = None
+        for fd in fds:
             if fd is not None:
                 try:
                     os.close(fd)
                 except OSError:
                     pass
-        self._master = self._wake = None
 
     def __enter__(self):
         return self.start()
@@ -347,9 +350,10 @@ class SimulatedModem(FaultKnobs, ATCommands, SMSCommands):
                 self.log.exception("modem %s: timer %s failed", self.number, label)
 
     def _poke(self):
-        if self._wake is not None:
+        wake = self._wake
+        if wake is not None:
             try:
-                os.write(self._wake[1], b"!")
+                os.write(wake[1], b"!")
             except OSError:
                 pass
 
