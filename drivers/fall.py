@@ -33,7 +33,7 @@ _COS64 = {30: 55, 35: 52, 40: 49, 45: 45, 50: 41, 55: 37, 60: 32}
 
 class FallDetector:
     def __init__(self, rate_hz=100, impact_mg=2000, settle_ms=1500, still_ms=2000, still_range_mg=500,
-                 posture_deg=45):
+                 posture_deg=45, upright=None):
         if posture_deg not in _COS64:
             raise ValueError("posture_deg must be one of %r" % (sorted(_COS64),))
         self.rate_hz = rate_hz
@@ -43,6 +43,9 @@ class FallDetector:
         self.still_range_mg = still_range_mg
         self.posture_deg = posture_deg
         self._cos64 = _COS64[posture_deg]
+        # Optional: the reading (mg) when the wearer stands, known from how the device is worn (belt, pendant).
+        # Then a fall must start from within 60 degrees of upright: turning over in bed is not a fall.
+        self.upright = upright
         k = 0
         while (1 << (k + 1)) <= rate_hz * 3 // 10 and k < 12:  # time constant ~0.3 s: smooths steps
             k += 1
@@ -126,7 +129,7 @@ class FallDetector:
         if ticks_diff(t_ms, self._win_t) < self.still_ms:
             return None
         result = None
-        if self._still() and self._posture_changed():
+        if self._still() and self._posture_changed() and self._was_upright():
             result = (PREALARM, self._impact_t)
         self._state = _IDLE
         # The posture low-pass restarts from the current posture: it is the new "before".
@@ -148,6 +151,23 @@ class FallDetector:
         self._bx = self._snaps[i]
         self._by = self._snaps[i + 1]
         self._bz = self._snaps[i + 2]
+
+    def _was_upright(self):
+        u = self.upright
+        if u is None:
+            return True
+        ux = u[0] >> 3
+        uy = u[1] >> 3
+        uz = u[2] >> 3
+        bx = self._bx >> 3
+        by = self._by >> 3
+        bz = self._bz >> 3
+        d = ux * bx + uy * by + uz * bz
+        if d <= 0:
+            return False
+        nu = _isqrt(ux * ux + uy * uy + uz * uz)
+        nb = _isqrt(bx * bx + by * by + bz * bz)
+        return (d << 6) // (nu * nb or 1) >= 32  # cos >= 0.5
 
     def _still(self):
         lo = _isqrt(self._mmin) << 3

@@ -1,20 +1,25 @@
 """Shake detector: a deliberate, vigorous back-and-forth shake of the wearable calls for help.
 
 Pure integer arithmetic, no allocation per sample, time passed in (`t_ms`, ticks that wrap). The same code runs on
-the device and in the evaluation (tools/eval_triggers.py); docs/triggers.md gives the measured figures.
+the device and in the evaluation (tools/eval_triggers.py); docs/triggers.md gives the reasons and the figures.
 
-Algorithm (reasons in docs/triggers.md):
-1. Gravity removal: a first-order integer IIR high-pass per axis (cut-off ~0.5 Hz), h = a - g.
-2. Excursions: the episode starts when |h| >= threshold. Its direction is kept as a unit vector u (scaled to 64).
-   A *reversal* is when h points the other way with at least the same strength: dot(h, u) <= -threshold. Then
-   u becomes the new direction. Any orientation of the shake works, and a rotating wrist is followed.
-   The threshold is symmetric: walking, jogging and jumping push hard one way (heel strike, landing, +2..+4 g)
-   but the other way they can only fall freely (about -1 g along the vertical), so they never reverse at
-   threshold > 1 g. A shake drives the device both ways.
-3. Rhythm: each half-cycle must last half_min_ms..half_max_ms (2-7 Hz shakes, with margins): a faster reversal
-   is impact ringing (clap, knock, drop) and starts the episode again; a slower one ends it.
-4. Decision: `excursions` consecutive alternating excursions (the first one included) fire; the result is the
-   onset, the time of the first excursion. A refractory period follows (one shake, one alarm).
+`ShakeDetector(rate_hz=100, sensitivity=3)`, `update(ax_mg, ay_mg, az_mg, t_ms) -> onset_t_ms or None`, `reset()`.
+
+Algorithm:
+1. Gravity removal: a first-order integer IIR high-pass per axis (cut-off ~0.5 Hz), h = a - g. Squares and dot
+   products use 8 mg units so they stay small ints (< 2**30) on a 32-bit microcontroller.
+2. Excursions: an episode starts when |h| >= threshold; its direction is kept as a unit vector u (scaled to 64).
+   A reversal is when h points back along u with at least the threshold: dot(h, u) <= -threshold; u then becomes
+   the new direction, so any orientation of the shake works and a turning wrist is followed.
+3. What a hand does and a body does not (each restarts the episode when violated):
+   - rhythm: half-cycles last HALF_MIN_MS..HALF_MAX_MS (2.5-11 Hz) and consecutive ones differ < RATIO_PCT;
+   - alignment: the reversal points within ~32 degrees of straight back (ALIGN_PCT);
+   - along gravity (within 45 degrees) the threshold is VERTICAL_PCT higher: gait bounces the body vertically.
+4. Decision: `excursions` consecutive alternating excursions (one fewer when all completed ones reached
+   STRONG_PCT of the threshold) fire once; the result is the onset (time of the first excursion).
+5. Burst gate: a burst of motion starts after CALM_MS below the threshold; a shake must be recognised within
+   RUN_MAX_MS of its burst's start. Jogging or running down stairs is one long burst: after its first seconds
+   it can no longer fire. Then REFRACTORY_MS of silence: one shake, one alarm.
 """
 from drivers.compat import ticks_add, ticks_diff
 

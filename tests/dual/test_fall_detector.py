@@ -152,3 +152,11 @@ def test_posture_angle_and_cancel_window_constants():
     s = hold(STANDING, 300) + tumble(40, STANDING, tilted) + impact(4000) + hold(tilted, 600)
     assert len(run(s, FallDetector(posture_deg=35))) == 1
     assert run(s, FallDetector(posture_deg=45)) == []
+
+
+def test_known_upright_axis_rejects_turning_over_in_bed():
+    side = (1000, 0, 0)
+    turn = hold(LYING, 300, 15) + tumble(60, LYING, side) + impact(2500) + hold(side, 600, 15)
+    assert len(run(turn)) == 1  # without knowing how the device is worn: looks like a fall
+    assert run(turn, FallDetector(upright=STANDING)) == []
+    assert len(run(fall_signal(), FallDetector(upright=STANDING))) == 1
