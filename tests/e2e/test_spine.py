@@ -111,3 +111,33 @@ def test_power_cut_after_the_alarm_is_persisted_loses_nothing(system):
     rows = hub_db(system).execute("SELECT counter, category FROM alerts").fetchall()
     new = [r for r in rows if r[0] not in known]
     assert new == [(persisted["n"], "MED")]
+
+
+def test_operator_in_chromium_sees_the_press_live_and_the_wearer_feels_the_click(system):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.support.browser import Browser
+
+    wearable = system.wearables["W1"]
+    with Browser() as driver:
+        driver.get(system.console_url + "/")
+        WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "link").get_attribute("data-state") == "live")
+        known = {e.get_attribute("data-id") for e in driver.find_elements(By.CSS_SELECTOR, "#alerts article")}
+        wearable.tap(3)  # three presses: aggression
+        persisted = wearable.wait_for("fw.alarm_persisted", timeout=30, category="AGR")
+        card = WebDriverWait(driver, 120).until(lambda d: [
+            e for e in d.find_elements(By.CSS_SELECTOR, "#alerts article")
+            if e.get_attribute("data-id") not in known])[0]
+        alert_id = int(card.get_attribute("data-id"))
+        assert "Awa Traoré" in card.text
+        field = driver.find_element(By.ID, "operator")
+        field.clear()
+        field.send_keys("Sgt. Keita")
+        card.find_element(By.CSS_SELECTOR, 'button[data-action="acknowledge"]').click()
+        WebDriverWait(driver, 30).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, '#alert-%d[data-state="acknowledged"]' % alert_id))
+        felt = wearable.wait_for("fw.felt", timeout=120, status="ACK", n=persisted["n"])
+        assert felt["pattern"] == "ack"
+    row = hub_db(system).execute("SELECT acknowledged_by, category FROM alerts WHERE id=?", (alert_id,)).fetchone()
+    assert row == ("Sgt. Keita", "AGR")
