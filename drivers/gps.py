@@ -191,9 +191,15 @@ class GPS:
         return True
 
     def _set_date(self, days, tod):
-        while days < self.min_days:
-            days += ROLLOVER_DAYS
+        if days < self.min_days:
+            # The week-number bug puts dates whole 1024-week cycles early; more than two cycles is not a date.
+            cycles = (self.min_days - days + ROLLOVER_DAYS - 1) // ROLLOVER_DAYS
+            if cycles > 2:
+                return
+            days += cycles * ROLLOVER_DAYS
             self.rollovers += 1
+        elif days > self.min_days + 1000 * 366:
+            return  # a ZDA year a millennium ahead is noise, not a date
         self._date_days = days
         self._date_tod = tod if tod is not None else 0
 

@@ -121,3 +121,12 @@ def test_accuracy_from_gst_when_the_receiver_sends_it():
     # a GST from another epoch is not used: back to HDOP x UERE
     g.feed(AFTER_MIDNIGHT, 4000)
     assert abs(g.fix(4000)["acc_m"] - accuracy_m(1.2, 9, "3d", 1)) < 1e-9
+
+
+def test_absurd_dates_are_ignored_quickly():
+    g = GPS()
+    g.feed(FIX, 3000)
+    g.feed(_lines(b"GPZDA,000000,01,01,-999999999,,", b"GPZDA,000000,01,01,99999999,,",
+                  b"GPZDA,000000,01,01,1900,,"), 3100)
+    assert g.fix(3100)["utc"] == "2026-12-31T23:59:59Z"
+    assert g.rollovers == 0
