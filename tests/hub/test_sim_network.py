@@ -202,3 +202,41 @@ def test_parts_of_concatenated_sms_may_arrive_out_of_order():
         assert any(parts != [1, 2, 3] for parts in by_ref.values()), "independent delays reorder some parts"
     finally:
         n.stop()
+
+
+def test_network_congestion_and_outage(net):
+    a = _port(net, A)
+    try:
+        net.inject("congestion")
+        [(_, final)] = _send(a, B, "busy network")
+        assert final == "+CMS ERROR: 42"
+        assert net.wait_event("network.refused")["cause"] == 42
+        net.clear_faults()
+        net.send(C, B, "before the outage")
+        net.wait_event("network.deliver", to=B)
+        net.inject("outage")
+        [(_, final)] = _send(a, B, "no network")
+        assert final == "+CMS ERROR: 38"
+        with pytest.raises(RuntimeError, match="38"):
+            net.send(C, B, "typed during the outage")
+        net.clear_faults()
+        [(_, final)] = _send(a, B, "after")
+        assert final == "OK"
+        assert net.wait_event("network.deliver", to=B, **{"from": A})
+        with pytest.raises(ValueError, match="unknown network fault"):
+            net.inject("solar flare")
+    finally:
+        a.close()
+
+
+def test_outage_holds_accepted_messages_until_it_ends(net):
+    c = net.modems[C]
+    c.inject("registration_loss", stat=2)
+    [ref] = net.send(A, C, "queued at the SMSC")
+    net.wait_event("network.pending", to=C)
+    net.inject("outage")
+    c.inject("registration_restore")  # reachable again, but the network is down
+    net.clear_faults()
+    delivered = net.wait_event("network.deliver", to=C, ref=ref)
+    cleared = net.wait_event("network.fault_cleared")
+    assert net.events.index(delivered) > net.events.index(cleared)

@@ -114,3 +114,16 @@ def test_client_is_safe_to_share_between_threads(network_process):
     for t in threads:
         t.join()
     assert errors == [] and results == [3] * 80
+
+
+def test_network_fault_through_the_socket(network_process):
+    _proc, ready, client, _timeline = network_process
+    client.network_fault("congestion")
+    with pytest.raises(RuntimeError, match="42"):
+        client.send(CONTACT, HUB, "refused")
+    client.network_clear()
+    assert client.send(CONTACT, HUB, "accepted")
+    hops = [e["hop"] for e in client.events()]
+    assert "network.refused" in hops and "network.fault_cleared" in hops
+    with pytest.raises(RuntimeError, match="unknown network fault"):
+        client.network_fault("solar flare")

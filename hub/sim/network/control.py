@@ -1,7 +1,8 @@
 """JSON-lines control socket of the simulated network (loopback TCP), and the client the demo and tests use.
 
 One request per line, one reply per line: {"ok": true, ...} or {"ok": false, "error": "..."}.
-Commands: list, inbox, send, fault, power_cycle, events (see ControlServer.handle).
+Commands: list, inbox, send, fault, clear_faults, power_cycle, events, network_fault, network_clear
+(see ControlServer.handle).
 """
 import json
 import socket
@@ -66,13 +67,19 @@ class ControlServer:
         if cmd == "clear_faults":
             net.modems[_number(req, net)].clear_faults()
             return {"ok": True}
+        if cmd == "network_fault":
+            net.inject(req["fault"], duration_s=req.get("duration_s"))
+            return {"ok": True}
+        if cmd == "network_clear":
+            net.clear_faults()
+            return {"ok": True}
         if cmd == "power_cycle":
             net.modems[_number(req, net)].power_cycle(float(req.get("off_s", 1.0)))
             return {"ok": True}
         if cmd == "events":
             return {"ok": True, "events": net.events_since(float(req.get("since", 0.0)))}
         return {"ok": False, "error": "unknown cmd %r; known: list, inbox, send, fault, clear_faults, power_cycle, "
-                                      "events" % (cmd,)}
+                                      "events, network_fault, network_clear" % (cmd,)}
 
 
 def _number(req, net):
@@ -128,6 +135,12 @@ class NetworkClient:
 
     def clear_faults(self, number):
         self._call(cmd="clear_faults", number=number)
+
+    def network_fault(self, fault, duration_s=None):
+        self._call(cmd="network_fault", fault=fault, duration_s=duration_s)
+
+    def network_clear(self):
+        self._call(cmd="network_clear")
 
     def power_cycle(self, number, off_s=1.0):
         self._call(cmd="power_cycle", number=number, off_s=off_s)

@@ -18,6 +18,7 @@ from hub.sim.modem import SimulatedModem, tpdu
 ST_DELIVERED = 0x00
 ST_INCOMPATIBLE_DESTINATION = 0x41
 ST_VALIDITY_EXPIRED = 0x46
+NETWORK_FAULTS = ("congestion", "outage")
 
 
 class GSMNetwork:
@@ -48,6 +49,7 @@ class GSMNetwork:
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
         self._pending = []   # messages waiting for their mobile
+        self._faults = {}    # network fault -> monotonic end time or None
         self._thread = None
         self._running = False
 
@@ -146,6 +148,42 @@ class GSMNetwork:
             out.append(item)
         return out
 
+    def inject(self, fault, duration_s=None):
+        """A network-wide failure: "congestion" (the SMSC refuses submissions with RP cause 42) or "outage"
+        (refused with cause 38 and nothing delivered), for duration_s wall seconds or until clear_faults()."""
+        if fault not in NETWORK_FAULTS:
+            raise ValueError(f"unknown network fault {fault!r}; known: {', '.join(NETWORK_FAULTS)}")
+        with self._cond:
+            until = None if duration_s is None else time.monotonic() + float(duration_s)
+            self._faults[fault] = until
+            self._event("network.fault", fault=fault, duration_s=duration_s)
+            self._cond.notify_all()
+
+    def clear_faults(self):
+        with self._cond:
+            self._faults.clear()
+            self._event("network.fault_cleared")
+            for msg in self._pending:
+                msg["due"] = min(msg["due"], 0.0)
+            self._cond.notify_all()
+
+    def _active(self, fault):
+        if fault not in self._faults:
+            return False
+        until = self._faults[fault]
+        if until is not None and time.monotonic() >= until:
+            del self._faults[fault]
+            return False
+        return True
+
+    def _refusal(self):
+        """The RP cause the SMSC answers a submission with now, or None (TS 24.011 8.2.5.4)."""
+        if self._active("outage"):
+            return 38
+        if self._active("congestion"):
+            return 42
+        return None
+
     def fast_forward(self, seconds):
         """Age what the SMSC holds by `seconds` and retry it now (validity periods without waiting days)."""
         with self._cond:
@@ -183,6 +221,11 @@ class GSMNetwork:
         text = _decode_text(body)
         now = time.time()
         with self._cond:
+            refusal = self._refusal()
+            if refusal is not None:
+                self._event("network.refused", **{"from": sender, "to": sub["number"], "ref": mr,
+                                                  "cause": refusal, "text": text})
+                return refusal
             self._event("network.submit", **{"from": sender, "to": sub["number"], "ref": mr,
                                              "concat": list(sub["concat"]) if sub["concat"] else None,
                                              "status_report": sub["status_report"], "text": text})
@@ -213,6 +256,9 @@ class GSMNetwork:
                 if not self._running:
                     return
                 now = time.monotonic()
+                if self._active("outage"):  # nothing moves; retry when it ends (or is cleared)
+                    self._cond.wait(0.05)
+                    continue
                 due = sorted((m for m in self._pending if m["due"] <= now), key=lambda m: m["due"])
                 for m in due:
                     self._pending.remove(m)
