@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from drivers.gps import GPS
 from drivers.nmea import NMEAError, NMEAParser, checksum, parse_sentence
+from drivers.position import parse_cgnsinf, parse_cgnssinfo
 from hub.sim.gps import NMEAFeeder
 from tests.hub.test_nmea_pynmea2 import OWN
 
@@ -138,3 +139,12 @@ def test_gps_state_survives_well_checksummed_nonsense(edits):
     gps.last_fix(len(edits) * 100)
     gps.receiver_time_ms()
     gps.status()
+
+
+@SETTINGS
+@given(st.text(alphabet="+CGNSINFO: ,.-0123456789NSEW", max_size=120), st.text(max_size=60))
+def test_modem_gnss_parsers_are_total(text, noise):
+    for line in (text, "+CGNSSINFO: " + text, "+CGNSINF: " + text, noise, "+CGNSSINFO: " + noise):
+        for parse in (parse_cgnssinfo, parse_cgnsinf):
+            result = parse(line)
+            assert result is None or (-90 <= result["lat"] <= 90 and -180 <= result["lon"] <= 180)
