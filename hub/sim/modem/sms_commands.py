@@ -322,7 +322,7 @@ class SMSCommands:
         if faults.get("cms_error"):
             faults["cms_error"] -= 1
             code = faults.get("cms_error_code", 500)
-            self._schedule(self._scaled(self.profile.cmgs_delay_s), lambda: self._end_submit(prefix, None, code),
+            self._schedule(self._round_trip(), lambda: self._end_submit(prefix, None, code),
                            "cms_error")
             return
         if not self._registered() or self.cfun != 1:
@@ -342,7 +342,11 @@ class SMSCommands:
                 stored.stat = STO_SENT
             self._end_submit(prefix, mr, error)
 
-        self._schedule(self._scaled(self.profile.cmgs_delay_s), done, "submit")
+        self._schedule(self._round_trip(), done, "submit")
+
+    def _round_trip(self):
+        """Ctrl-Z to +CMGS: the profile's typical time, give or take 30 % (radio conditions, SMSC load)."""
+        return self._scaled(self.profile.cmgs_delay_s * self._rng.uniform(0.7, 1.3))
 
     def _end_submit(self, prefix, mr, error):
         self.state = "command"
