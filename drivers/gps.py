@@ -25,7 +25,8 @@ dated sentence, a day later when their time is more than 12 h before it (they cr
 with the GPS week-number rollover bug report dates 1024 weeks (19.6 years) early: any date before `min_date`
 (default 2024-01-01) is moved forward by 1024 weeks until it is not (`rollovers` counts the corrections).
 
-Power commands (module functions standby(uart, model) / wake(uart, model), models "neo-m8n" and "l76k"):
+Power commands (module functions standby(uart, model) / wake(uart, model), models "NEO-M8N" and "L76K" as the
+pinout spells them, any case; "ublox" is the NEO-M8N):
 - u-blox NEO-M8N (u-blox 8 / M8 Receiver Description incl. Protocol Specification, UBX-RXM-PMREQ, class 0x02
   id 0x41, 16-byte form): version 0, duration 0 (= until woken), flags 0x02 (backup), wakeupSources 0x08 (UART
   RX). The receiver enters backup; any byte on its RX wakes it (the first bytes are lost), so wake() sends a run
@@ -423,22 +424,31 @@ def ubx_pmreq_backup(duration_ms=0, wake_on_uart=True):
 
 
 MODELS = ("neo-m8n", "l76k")
+# Spellings used elsewhere (hardware/*/pinout.json says "L76K" and "NEO-M8N"; the simulator says "ublox").
+_ALIASES = {"neo-m8n": "neo-m8n", "neo-m8": "neo-m8n", "ublox": "neo-m8n", "u-blox": "neo-m8n",
+            "l76k": "l76k", "quectel-l76k": "l76k"}
+
+
+def receiver_model(model):
+    """The canonical model name ("neo-m8n" or "l76k") for a spelling; ValueError names an unknown one."""
+    name = _ALIASES.get(str(model).strip().lower())
+    if name is None:
+        raise ValueError("unknown receiver model: " + str(model) + " (known: NEO-M8N, L76K)")
+    return name
 
 
 def standby_command(model, seconds=0):
+    model = receiver_model(model)
     if model == "neo-m8n":
         return ubx_pmreq_backup(seconds * 1000)
-    if model == "l76k":
-        return frame(b"PCAS12," + str(seconds if seconds else 65535).encode())
-    raise ValueError("unknown receiver model: " + str(model))
+    return frame(b"PCAS12," + str(seconds if seconds else 65535).encode())
 
 
 def wake_command(model):
+    model = receiver_model(model)
     if model == "neo-m8n":
         return b"\xff" * 8
-    if model == "l76k":
-        return b"\xff" * 8 + frame(b"PCAS10,0")
-    raise ValueError("unknown receiver model: " + str(model))
+    return b"\xff" * 8 + frame(b"PCAS10,0")
 
 
 def standby(uart, model, seconds=0):

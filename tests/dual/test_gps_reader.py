@@ -118,3 +118,8 @@ def test_unknown_model_is_a_clear_error():
         assert "sirf" in str(exc)
     else:
         raise AssertionError("no error for an unknown receiver model")
+
+
+def test_model_spellings_from_the_pinout():
+    assert standby_command("L76K") == standby_command("l76k")
+    assert wake_command("NEO-M8N") == wake_command("ublox")
