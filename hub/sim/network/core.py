@@ -50,6 +50,7 @@ class GSMNetwork:
         self._cond = threading.Condition(self._lock)
         self._pending = []   # messages waiting for their mobile
         self._faults = {}    # network fault -> monotonic end time or None
+        self._concat_ref = 0  # for texts typed with send(): a phone numbers its concatenated messages
         self._thread = None
         self._running = False
 
@@ -114,8 +115,8 @@ class GSMNetwork:
         from drivers import pdu as codec
         refs = []
         with self._lock:
-            self._ext_ref = (getattr(self, "_ext_ref", 0) + 1) % 256
-            concat_ref = self._ext_ref
+            self._concat_ref = (self._concat_ref + 1) % 256
+            concat_ref = self._concat_ref
         for hex_pdu, _length in codec.encode_submit(to, text, status_report=status_report, concat_ref=concat_ref):
             _smsc, body = tpdu.split_smsc(binascii.unhexlify(hex_pdu))
             modem = self.modems.get(sender)
