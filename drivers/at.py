@@ -17,7 +17,7 @@ With no command pending every line is a URC, except stray final results (late an
 """
 import asyncio
 
-from drivers.compat import MICROPYTHON, asleep_ms, ticks_diff, ticks_ms
+from drivers.compat import MICROPYTHON, asleep_ms, sleep_ms, ticks_diff, ticks_ms
 
 # MicroPython's asyncio raises its own TimeoutError class, not the builtin one: catch this name on both.
 AsyncTimeout = asyncio.TimeoutError
@@ -454,10 +454,12 @@ class ATChannel:
         try:
             view = memoryview(data)
             for _ in range(100):
-                n = self.uart.write(view)
-                if n is None or n >= len(view):
+                # machine.UART.write returns None when its timeout passed with nothing written (EAGAIN)
+                n = self.uart.write(view) or 0
+                if n >= len(view):
                     return
                 view = view[n:]
+                sleep_ms(1)
         except Exception as exc:  # the transport failed (unplugged adapter, closed pty)
             self._pending = None
             raise ATLinkError("uart write failed: %r" % (exc,))

@@ -279,3 +279,24 @@ def test_small_parsers():
             pass
     assert final_result("OK") == "OK"
     assert final_result("+CSQ: 1,2") is None
+
+
+class SlowTxUART(FakeUART):
+    """A UART whose transmit buffer takes 4 bytes at a time and sometimes nothing (None, as machine.UART)."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.calls = 0
+
+    def write(self, data):
+        self.calls += 1
+        if self.calls % 3 == 0:
+            return None
+        return super().write(bytes(data)[:4])
+
+
+def test_partial_and_refused_writes_are_completed():
+    uart = SlowTxUART(table={"AT+CGMM": ["A7670E-LASE", "OK"]})
+    ch = channel(uart)
+    assert run(_with(ch, lambda: ch.command("AT+CGMM"))) == ["A7670E-LASE"]
+    assert uart.written() == b"AT+CGMM\r"
