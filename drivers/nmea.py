@@ -32,7 +32,11 @@ Two field decoders give identical results (tests/hub/test_nmea_fuzz.py checks th
   shared constants: a sentence costs its result dict and its float fields;
 - split (the default on CPython): bytes.split, bytes.isdigit, int() and float() do the work in C, for the hub's
   speed; they allocate a bytes object per field, which CPython does not mind.
-tools/bench_nmea.py measures both: sentences per second and bytes allocated per sentence.
+NMEAParser(satellites=False, reuse=True), what drivers.gps uses, also skips satellite tuples and overwrites one
+dict per sentence type. tools/bench_nmea.py measures sentences per second and bytes allocated per sentence.
+
+Strictness worth knowing: coordinates must be zero-padded ddmm.mmmm / dddmm.mmmm (decimal degrees written by
+mistake would misplace the wearer, so they are an error); feed() takes bytes or bytearray.
 """
 from drivers.compat import MICROPYTHON
 
