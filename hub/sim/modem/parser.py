@@ -37,18 +37,21 @@ def cms(code):
 
 
 def split_args(text):
-    """Split AT parameters on commas outside quotes; quotes removed, whitespace around values dropped."""
-    args, cur, quoted, was_quoted = [], [], False, False
+    """Split AT parameters on commas outside quotes; a quoted value is what is inside its quotes, an unquoted one
+    is stripped of surrounding whitespace."""
+    args, cur, inside, quoted, was_quoted = [], [], [], False, False
     for ch in text:
         if ch == '"':
             quoted = not quoted
             was_quoted = True
         elif ch == "," and not quoted:
-            args.append("".join(cur) if was_quoted else "".join(cur).strip())
-            cur, was_quoted = [], False
+            args.append("".join(inside) if was_quoted else "".join(cur).strip())
+            cur, inside, was_quoted = [], [], False
         else:
             cur.append(ch)
-    args.append("".join(cur) if was_quoted else "".join(cur).strip())
+            if quoted:
+                inside.append(ch)
+    args.append("".join(inside) if was_quoted else "".join(cur).strip())
     return args
 
 
