@@ -29,6 +29,7 @@ from .storage import REC_UNREAD, SMSStorage
 CTRL_Z = 0x1A
 ESC = 0x1B
 BACKSPACE = 0x08
+OUTBUF_LIMIT = 64 * 1024  # beyond the pty's own buffer: what a host that stopped reading loses
 
 
 
@@ -533,6 +534,10 @@ class SimulatedModem(FaultKnobs, ATCommands, SMSCommands):
                     out.append(b)
             data = bytes(out)
         if self._master is None or not self._client_connected():
+            self.transcript.append((time.time(), "lost", data))
+            return
+        if len(self._outbuf) + len(data) > OUTBUF_LIMIT:
+            # a host that stopped reading: its UART receive buffer overflows and the bytes are lost
             self.transcript.append((time.time(), "lost", data))
             return
         self.transcript.append((time.time(), "out", data))
