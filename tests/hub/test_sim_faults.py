@@ -221,3 +221,10 @@ def test_lte_modem_falls_back_to_gsm():
             m.inject("rat", rat="NR5G")
     finally:
         m.stop()
+
+
+def test_host_that_stops_reading_loses_bytes_instead_of_growing_memory(port, modem):
+    modem.inject("line_noise", count=200_000)  # more than the pty and the UART buffer hold
+    wait_for(lambda: any(d == "lost" for _t, d, _b in list(modem.transcript)))
+    port.drain(0.05)
+    assert port.command("AT") == ([], "OK")
