@@ -511,3 +511,102 @@ def replay(chip, samples):
     for t, x, y, z in samples:
         chip.push(x, y, z)
         yield t
+
+
+# --- Synthetic negatives: clapping and a bus ride (what must NOT call for help) ----------------------------------
+
+def synthetic_clapping(rng, duration_s=None, rate_hz=DEVICE_RATE_HZ, range_g=DEVICE_RANGE_G):
+    """Applause with the device on a wrist: returns samples. Per clap (2-5 Hz): the hand accelerates toward the
+    other (a lobe of 0.8-2 g), hits it (a 15-25 ms spike of 3-8 g the other way), then is pulled back (a lobe of
+    0.5-1.5 g); the clap axis wobbles +-20 degrees; gravity in a random direction; 20 mg noise."""
+    import math
+
+    dur = duration_s if duration_s is not None else rng.uniform(5.0, 20.0)
+    rate = rng.uniform(2.0, 5.0)
+    axis = _unit(rng)
+    wob = _perpendicular(axis, rng)
+    gdir = _unit(rng)
+    n = int(dur * rate_hz)
+    dyn = [0.0] * n
+    i = int(0.5 * rate_hz)
+    while i < n:
+        period = max(8, int(rate_hz / rate * rng.uniform(0.9, 1.1)))
+        a1 = rng.uniform(0.8, 2.0)
+        spike = rng.uniform(3.0, 8.0)
+        a2 = rng.uniform(0.5, 1.5)
+        approach = int(period * 0.45)
+        hit = max(2, int(rng.uniform(0.015, 0.025) * rate_hz))
+        back = period - approach - hit
+        for j in range(approach):
+            if i + j < n:
+                dyn[i + j] = a1 * math.sin(math.pi * (j + 0.5) / approach)
+        for j in range(hit):
+            if i + approach + j < n:
+                dyn[i + approach + j] = -spike * math.sin(math.pi * (j + 0.5) / hit)
+        for j in range(back):
+            if i + approach + hit + j < n:
+                dyn[i + approach + hit + j] = -a2 * math.sin(math.pi * (j + 0.5) / back)
+        i += period
+    lim = int(range_g * 1000)
+    out = []
+    for k in range(n):
+        tilt = math.radians(20) * math.sin(2 * math.pi * 0.4 * k / rate_hz)
+        ax_ = [math.cos(tilt) * u + math.sin(tilt) * w for u, w in zip(axis, wob, strict=True)]
+        v = [1000.0 * (gdir[c] + dyn[k] * ax_[c]) + rng.gauss(0, 20) for c in range(3)]
+        v = [lim if x > lim else -lim if x < -lim else int(round(x)) for x in v]
+        out.append((int(round(k * 1000 / rate_hz)), v[0], v[1], v[2]))
+    return out
+
+
+def synthetic_bus_ride(rng, duration_s=None, rate_hz=DEVICE_RATE_HZ, range_g=DEVICE_RANGE_G):
+    """A seated passenger: engine and road vibration (3-15 Hz, 0.05-0.25 g), bumps every 3-20 s (a 60-150 ms
+    half-sine of 0.5-2 g, mostly vertical, with a 25 % damped rebound), braking and acceleration (0.1-0.3 g over
+    2-5 s), device upright with some tilt; returns samples."""
+    import math
+
+    dur = duration_s if duration_s is not None else rng.uniform(60.0, 300.0)
+    n = int(dur * rate_hz)
+    up = [0.0, -1.0, 0.0]
+    tilt = _unit(rng)
+    g = [up[c] + 0.3 * tilt[c] for c in range(3)]
+    gn = sum(c * c for c in g) ** 0.5
+    g = [c / gn for c in g]
+    fwd = _perpendicular(g, rng)
+    vib = [(rng.uniform(3, 15), rng.uniform(0.05, 0.25) / 3, _unit(rng), rng.uniform(0, 6.28)) for _ in range(3)]
+    dyn = [[0.0, 0.0, 0.0] for _ in range(n)]
+    i = int(rng.uniform(3, 20) * rate_hz)
+    while i < n:
+        amp = rng.uniform(0.5, 2.0)
+        width = int(rng.uniform(0.06, 0.15) * rate_hz) or 1
+        for j in range(2 * width):
+            if i + j >= n:
+                break
+            s = math.sin(math.pi * (j + 0.5) / width)
+            a = amp * s if j < width else -0.25 * amp * s
+            for c in range(3):
+                dyn[i + j][c] += -a * g[c]
+        i += int(rng.uniform(3, 20) * rate_hz)
+    i = 0
+    while i < n:
+        length = int(rng.uniform(2, 5) * rate_hz)
+        a = rng.uniform(0.1, 0.3) * rng.choice((-1, 1))
+        for j in range(length):
+            if i + j >= n:
+                break
+            s = a * math.sin(math.pi * (j + 0.5) / length)
+            for c in range(3):
+                dyn[i + j][c] += s * fwd[c]
+        i += length + int(rng.uniform(5, 30) * rate_hz)
+    lim = int(range_g * 1000)
+    out = []
+    for k in range(n):
+        t = k / rate_hz
+        v = []
+        for c in range(3):
+            a = g[c] + dyn[k][c]
+            for f, amp, d, ph in vib:
+                a += amp * d[c] * math.sin(2 * math.pi * f * t + ph)
+            x = 1000.0 * a + rng.gauss(0, 20)
+            v.append(lim if x > lim else -lim if x < -lim else int(round(x)))
+        out.append((int(round(k * 1000 / rate_hz)), v[0], v[1], v[2]))
+    return out

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from drivers.fall import FallDetector
 from drivers.shake import ShakeDetector
-from hub.sim.imu import load, run_detector, synthetic_shake
+from hub.sim.imu import load, run_detector, synthetic_bus_ride, synthetic_clapping, synthetic_shake
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "imu"
 EXPECTED = DATA / "expected.json"
@@ -54,6 +54,8 @@ def generate():
             knocks.append((a if k % 2 == 0 else -a, -1000, 0))
         knocks += [(0, -1000, 0)] * 84
     sets["knocks"] = (_rows(knocks), 100, None, False)
+    sets["clapping"] = (synthetic_clapping(random.Random(5), duration_s=10.0), 100, None, False)
+    sets["bus_ride_50hz"] = (synthetic_bus_ride(random.Random(6), duration_s=30.0)[::2], 50, None, False)
     fall = [(0, -1000, 0)] * 300 + [(0, int(-1000 * (1 - i / 59)), int(900 * i / 59)) for i in range(60)]
     fall += [(1500, 3000, 1500)] * 3 + [(200, 100, 1100), (0, 0, 950)] + [(rng.choice((-8, 8)), 0, 1000)] * 600
     sets["fall_backward"] = (_rows(fall), 100, 3600, True)
