@@ -288,3 +288,14 @@ def test_command_sent_while_cmgs_waits_is_answered_after_it():
             assert parse(p.read_final()) == (["+CSQ: 18,0"], "OK")
     finally:
         m.stop()
+
+
+def test_reading_an_empty_slot_on_quectel_is_cms_321():
+    m = SimulatedModem("+22376000010", profile="ec25", time_scale=0).start()
+    try:
+        assert m.wait_ready()
+        with ATPort(m.pty_path) as p:
+            p.command("ATE0")
+            assert p.command("AT+CMGR=1")[1] == "+CMS ERROR: 321"  # Quectel's CMEE default is 1
+    finally:
+        m.stop()

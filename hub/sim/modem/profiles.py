@@ -28,7 +28,7 @@ class Profile:
     imei_prefix: str = "86"
     cmgs_delay_s: float = 3.0          # from Ctrl-Z to +CMGS (network round trip)
     boot_s: float = 3.0                # power-on to first command answered
-    cmgr_empty_ok: bool = True         # reading an empty slot: OK alone (SIMCom) or +CMS ERROR: 321
+    cmgr_empty_ok: bool = True         # reading an empty slot: OK alone (SIM800) or +CMS ERROR: 321 (Qualcomm-based)
     cbc_style: str = "simcom2g"        # battery reply format
     operator: str = "Orange ML"
     act: int = None                    # access technology in +COPS/+CREG (None: 2G-only firmware omits it)
@@ -115,6 +115,7 @@ SIM7600 = Profile(
     gcap="+GCAP: +CGSM,+DS,+ES",
     profile_commands=("+CPSI", "+CICCID", "+CPOF", "+CGREG", "+CEREG"),
     first_index=0,
+    cmgr_empty_ok=False,
 )
 
 EC25 = Profile(
@@ -136,7 +137,7 @@ EC25 = Profile(
     imei_prefix="86",
     cmgs_delay_s=1.5,
     boot_s=5.0,
-    cmgr_empty_ok=True,
+    cmgr_empty_ok=False,
     cbc_style="quectel",
     act=7,
     power_down=("+QPOWD", "POWERED DOWN"),
@@ -169,6 +170,7 @@ BG95 = Profile(
     gcap="+GCAP: +CGSM",
     pdu_alpha="",
     profile_commands=("+QENG", "+QCCID", "+CCID", "+QPOWD", "+CGREG", "+CEREG"),
+    cmgr_empty_ok=False,
 )
 
 PROFILES = {p.key: p for p in (SIM800L, A7670E, SIM7600, EC25, BG95)}
