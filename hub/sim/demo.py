@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import signal
 import socketserver
 import subprocess
@@ -64,7 +65,10 @@ class DemoSystem:
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self):
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        # Keys are new at every start, so what an earlier run left (database, flash) would only mislead.
+        if self.run_dir.exists():
+            shutil.rmtree(self.run_dir)
+        self.run_dir.mkdir(parents=True)
         self.timeline_path = self.run_dir / "timeline.jsonl"
         self.timeline_path.write_text("")
         self.timeline = Timeline(self.timeline_path, source="sim")
@@ -183,11 +187,12 @@ class DemoSystem:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
-    def wait_alert(self, device_id, timeout=120, state=None):
+    def wait_alert(self, device_id, timeout=120, state=None, counter=None):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for alert in self.api("/api/alerts?state=all")["alerts"]:
-                if alert["device_id"] == device_id and (state is None or alert["state"] == state):
+                if alert["device_id"] == device_id and (state is None or alert["state"] == state) \
+                        and (counter is None or alert["counter"] == counter):
                     return alert
             time.sleep(0.3)
         raise TimeoutError(f"no alert from {device_id} reached the console within {timeout} s")
@@ -246,12 +251,13 @@ def sos_scenario(system, device_id="W1", operator="Sgt. Diallo", timeout=180):
     wearable.wait_for("fw.modem", timeout=60, kind="registered")
     system.timeline.record("scenario.press", device=device_id)
     wearable.press(2.5)
-    alert = system.wait_alert(device_id, timeout=timeout)
+    persisted = wearable.wait_for("fw.alarm_persisted", timeout=30)
+    alert = system.wait_alert(device_id, timeout=timeout, counter=persisted["n"])
     system.timeline.record("scenario.console_shows", device=device_id, alert_id=alert["id"],
                            lat=alert["lat"], lon=alert["lon"], category=alert["category"])
     system.api(f"/api/alerts/{alert['id']}/acknowledge", {"operator": operator})
     system.timeline.record("scenario.operator_ack", alert_id=alert["id"], operator=operator)
-    felt = wearable.wait_for("fw.felt", timeout=timeout, status="ACK")
+    felt = wearable.wait_for("fw.felt", timeout=timeout, status="ACK", n=persisted["n"])
     return alert, felt
 
 
