@@ -12,12 +12,29 @@ from drivers.gps import GPS
 from drivers.modem import Modem
 from drivers.position import best_position
 from firmware.flashstore import AlarmState
+from firmware.motion import MotionTask
 from firmware.uplink import Uplink
 from firmware.vibration import Vibrator
 
 BUTTON_POLL_MS = 10
 # Statuses from the hub and what the wearer feels.
 STATUS_PATTERN = {"RCV": "received", "ACK": "ack", "DSP": "dispatched"}
+
+
+def build_imu(board):
+    """The accelerometer driver for board.imu_model on board.i2c (not started), or None when the board has none."""
+    model = board.imu_model
+    if not model or board.i2c is None:
+        return None
+    if model == "LIS3DH":
+        from drivers.imu.lis3dh import LIS3DH
+
+        return LIS3DH(board.i2c, address=board.imu_address or 0x18, range_g=8, rate_hz=100)
+    if model.startswith("MPU"):
+        from drivers.imu.mpu6050 import MPU6050
+
+        return MPU6050(board.i2c, address=board.imu_address or 0x68, range_g=8, rate_hz=100)
+    raise ValueError("no driver for the accelerometer %r" % (model,))
 
 
 def log(hop, **detail):
@@ -43,6 +60,23 @@ class App:
         self.cell = None
         self._cancel_until = None
         self._last_alarm = None
+        # Fall pre-alarm: open until _fall_until; a press cancels it, and the rest of that press (a cancel hold,
+        # a duress tap) is absorbed until the button has been released for longer than a pattern gap.
+        self._fall_until = None
+        self._fall_gesture = False
+        self._fall_released = None
+        self.motion = None
+        self._no_motion = None
+        try:
+            imu = build_imu(board)
+        except Exception as exc:
+            imu = None
+            self._no_motion = repr(exc)
+        if imu is not None:
+            self.motion = MotionTask(imu, on_shake=self.on_shake, on_fall=self.on_fall_prealarm, log=log,
+                                     sensitivity=cfg["shake_sensitivity"])
+        elif self._no_motion is None:
+            self._no_motion = "the board has no accelerometer"
 
     # -- alarms ------------------------------------------------------------------------------------------
     def raise_alarm(self, event, category="GEN"):
@@ -95,7 +129,60 @@ class App:
 
     def _close_cancel_window(self):
         self._cancel_until = None
-        self.buttons.cancel_window(False)
+        self._sync_cancel_window()
+
+    def _sync_cancel_window(self):
+        # The decoder's window stays open while an SOS or a fall pre-alarm can be cancelled, or a fall-cancelling
+        # press is still going on (so its hold cannot turn into an SOS).
+        self.buttons.cancel_window(self._cancel_until is not None or self._fall_until is not None
+                                   or self._fall_gesture)
+
+    # -- motion triggers -----------------------------------------------------------------------------------
+    def on_shake(self, onset_ms):
+        log("fw.shake", onset_ago_ms=ticks_diff(ticks_ms(), onset_ms))
+        self.vibrator.play("pressed")
+        self._last_alarm = self.raise_alarm("SOS", "GEN")
+        self._open_cancel_window()
+
+    def on_fall_prealarm(self, impact_ms):
+        if self._fall_until is not None:
+            return  # one pre-alarm at a time
+        window_s = self.cfg["fall_cancel_s"]
+        log("fw.fall_prealarm", impact_ago_ms=ticks_diff(ticks_ms(), impact_ms), window_s=window_s)
+        self.vibrator.play("prealarm")
+        self._fall_until = ticks_add(ticks_ms(), window_s * 1000)
+        self._sync_cancel_window()
+
+    def _fall_tick(self, now, event):
+        """Called by the button task after each decoder update; returns the event still to handle (or None)."""
+        if self._fall_until is not None:
+            if self.buttons.pressed():
+                self._fall_until = None
+                self._fall_gesture = True
+                self._fall_released = None
+                log("fw.fall_cancelled", how="press")
+                self.vibrator.play("cancelled")
+            elif ticks_diff(now, self._fall_until) >= 0:
+                self._fall_until = None
+                self._sync_cancel_window()
+                log("fw.fall_alarm", window_s=self.cfg["fall_cancel_s"])
+                self.vibrator.play("pressed")
+                self._last_alarm = self.raise_alarm("FALL", "MED")
+        if self._fall_gesture:
+            if event is not None:
+                log("fw.button", kind=event[0], arg=event[1], absorbed="fall_cancel")
+                if event[0] == "duress":
+                    # Forced to cancel: felt exactly like the cancel (already played), sent silently.
+                    self.raise_alarm("DUR", "MED")
+                event = None
+            if self.buttons.pressed():
+                self._fall_released = None
+            elif self._fall_released is None:
+                self._fall_released = now
+            elif ticks_diff(now, self._fall_released) > self.buttons.gap_ms + 200:
+                self._fall_gesture = False
+                self._sync_cancel_window()
+        return event
 
     # -- the hub's answers ----------------------------------------------------------------------------------
     async def on_sms(self, sms):
@@ -134,6 +221,8 @@ class App:
         while True:
             now = ticks_ms()
             event = self.buttons.update(self.board.button.pressed(), now)
+            if self._fall_until is not None or self._fall_gesture:
+                event = self._fall_tick(now, event)
             if event is not None:
                 self.on_button_event(event)
             if self._cancel_until is not None and ticks_diff(now, self._cancel_until) > 0:
@@ -190,6 +279,10 @@ class App:
         spawn = asyncio.create_task
         spawn(self.supervised("vibrator", self.vibrator.run))
         spawn(self.supervised("button", self.button_task))
+        if self.motion is not None:
+            spawn(self.supervised("motion", self.motion.run))
+        else:
+            log("fw.no_motion", reason=self._no_motion)
         spawn(self.supervised("gps", lambda: self.gps.run(self.board.gps_uart)))
         spawn(self.supervised("modem", self.modem_task))
         while not self.modem.link_up:

@@ -3,13 +3,20 @@ hardware/README.md, "Board interface"), with each peripheral on a pseudo-termina
 (hub/sim/wearable.py): the modem's UART, the GPS's UART, and a control line for the button, motor, LED,
 battery and the modem's PWRKEY.
 
-Control protocol (text lines): simulator -> board "btn 1", "btn 0", "bat <percent>";
+Control protocol (text lines): simulator -> board "btn 1", "btn 0", "bat <percent>", and the accelerometer's
+samples "imu x,y,z;x,y,z;..." (milli-g ints, oldest first, one line per batch: 10 samples every 100 ms at 100 Hz);
 board -> simulator "motor 1", "motor 0", "led 1", "led 0", "pwrkey".
+
+The accelerometer is a simulated LIS3DH on a simulated I2C bus (firmware/imu_sim.py), so the firmware runs the
+real chip driver: each sample of an "imu" line is one sample period of the chip (it lands in the chip's FIFO
+only once the driver has started it). Sample lines are parsed in place, with no allocation per sample; a
+malformed sample is skipped (counted in `imu_bad`), a line longer than the line buffer is dropped whole.
 """
 import select
 import termios
 
 from drivers.compat import asleep_ms
+from firmware.imu_sim import SimI2C, SimLIS3DH
 
 _VMIN = 6
 _VTIME = 5
@@ -66,23 +73,102 @@ class PtyUART:
         return self._file.write(data)
 
 
+_LINE_MAX = 256  # an "imu" line of 10 samples is at most 184 bytes
+
+
 class _Control:
     def __init__(self, uart):
         self.uart = uart
         self.button = False
         self.battery = 100
-        self._line = bytearray()
+        self.imu_sink = None  # push(x_mg, y_mg, z_mg) of the simulated accelerometer
+        self.imu_samples = 0
+        self.imu_bad = 0
+        self.long_lines = 0
+        self._line = bytearray(_LINE_MAX)
+        self._len = 0
+        self._too_long = False
 
     def pump(self):
         data = self.uart.read()
         if not data:
             return
+        line = self._line
         for byte in data:
             if byte == 10:
-                self._apply(bytes(self._line).decode().strip())
-                self._line = bytearray()
-            elif len(self._line) < 80:
-                self._line.append(byte)
+                if self._too_long:
+                    self.long_lines += 1
+                elif self._len > 4 and line[0] == 105 and line[1] == 109 and line[2] == 117 and line[3] == 32:
+                    self._imu_line()  # "imu "
+                else:
+                    self._apply(bytes(line[:self._len]).decode().strip())
+                self._len = 0
+                self._too_long = False
+            elif self._len < _LINE_MAX:
+                line[self._len] = byte
+                self._len += 1
+            else:
+                self._too_long = True
+
+    def _imu_line(self):
+        """Parses "imu x,y,z;x,y,z;..." in place and pushes each well-formed sample (ints, optional minus)."""
+        i = 4
+        end = self._len
+        while i < end:
+            i = self._imu_sample(i, end)
+
+    def _imu_sample(self, i, end):
+        # One sample: three signed decimal ints separated by ',', ended by ';' or the end of the line.
+        line = self._line
+        axis = 0
+        ok = True
+        value = 0
+        digits = 0
+        negative = False
+        x = y = z = 0
+        ended = False
+        while i < end:
+            c = line[i]
+            i += 1
+            if 48 <= c <= 57:
+                value = value * 10 + c - 48
+                digits += 1
+            elif c == 45 and digits == 0 and not negative:
+                negative = True
+            elif c == 44 or c == 59:  # ',' or ';'
+                if digits == 0 or digits > 6:
+                    ok = False
+                if negative:
+                    value = -value
+                if axis == 0:
+                    x = value
+                elif axis == 1:
+                    y = value
+                else:
+                    z = value
+                axis += 1
+                value = 0
+                digits = 0
+                negative = False
+                if c == 59:
+                    ended = True
+                    break
+            elif c != 13 and c != 32:
+                ok = False
+        if not ended and (digits or negative):  # the line's last number, without a ';'
+            if digits == 0 or digits > 6:
+                ok = False
+            z = -value if negative else value
+            axis += 1
+        if axis == 0:
+            return i  # an empty sample (a trailing ';')
+        if ok and axis == 3:
+            self.imu_samples += 1
+            if self.imu_sink is not None:
+                self.imu_sink(x, y, z)
+        else:
+            self.imu_bad += 1
+        return i
 
     def _apply(self, line):
         parts = line.split()
@@ -159,12 +245,22 @@ class SimBoard:
     i2c = None
     imu_int = None
 
-    def __init__(self, control_path, modem_path, gps_path, name="sim", modem_model=None, gps_model="ublox"):
+    def __init__(self, control_path, modem_path, gps_path, name="sim", modem_model=None, gps_model="ublox",
+                 imu_model="LIS3DH", imu_address=0x18):
         self.name = name
         self.modem_model = modem_model
         self.gps_model = gps_model
-        self.imu_model = None
-        self._control = _Control(PtyUART(control_path, rxbuf=512))
+        self.imu_model = imu_model
+        self.imu_address = imu_address
+        # 4 KiB: 2.7 s of accelerometer lines at 100 Hz, should a task hold the loop for a while.
+        self._control = _Control(PtyUART(control_path, rxbuf=4096))
+        self.sim_imu = None
+        if imu_model == "LIS3DH":
+            self.i2c = SimI2C(before=self._control.pump)
+            self.sim_imu = self.i2c.attach(SimLIS3DH(imu_address))
+            self._control.imu_sink = self.sim_imu.push
+        elif imu_model is not None:
+            raise ValueError("the simulated board has no %r accelerometer (only LIS3DH)" % (imu_model,))
         self.button = SimButton(self._control)
         self.motor = SimOutput(self._control, "motor")
         self.led = SimOutput(self._control, "led")

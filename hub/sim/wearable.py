@@ -2,9 +2,15 @@
 compiled with mpy-cross), with its peripherals played by this object: a button and a vibration motor on a
 control pty, a GPS streaming NMEA on another pty, and the modem UART on the GSM network's simulated modem.
 
-This object is the wearer's physical world: press(), battery, what the motor did (vibrations, motor edges)."""
+This object is the wearer's physical world: press(), battery, what the motor did (vibrations, motor edges), and
+how the wearer moves: the firmware's simulated accelerometer (a LIS3DH on a simulated I2C bus, firmware/imu_sim.py)
+gets 100 samples a second over the control pty ("imu x,y,z;..." lines of 10 samples every 100 ms), at rest by
+default; shake(), fall(), walk() and jog() replace the rest stream for their duration (motion models below)."""
 import json
+import math
 import os
+import random
+import select
 import subprocess
 import tempfile
 import threading
@@ -13,12 +19,108 @@ import tty
 from pathlib import Path
 
 from hub.sim.gps import NMEAFeeder
+from hub.sim.imu import DEVICE_RANGE_G, DEVICE_RATE_HZ
 from hub.sim.mpy import REPO, compile_tree, micropython_binary
 
 # Bytecode loaded from .mpy files lives in the heap: about 140 kB for the whole firmware today (frozen into the
 # firmware image it would live in flash instead). 256 kB is what an ESP32 without PSRAM leaves to Python; the
 # RP2040's ~190 kB needs the modules frozen (docs/installer-guide.md). Tests also run it with less.
 DEFAULT_HEAP = "256k"
+
+# The wearable upright (pendant or belt clip, y up): the accelerometer reads -1 g on y, as in hub.sim.imu's wear
+# positions and drivers/fall.py's `upright` example.
+UPRIGHT = (0, -1000, 0)
+LYING = (0, 0, 1000)  # on the back: gravity along z
+IMU_BATCH = 10  # samples per control line: one line every 100 ms at 100 Hz
+_AXES = {"x": (1.0, 0.0, 0.0), "y": (0.0, 1.0, 0.0), "z": (0.0, 0.0, 1.0)}
+_RANGE_MG = DEVICE_RANGE_G * 1000
+
+
+def _clip(v):
+    v = int(round(v))
+    return _RANGE_MG if v > _RANGE_MG else -_RANGE_MG if v < -_RANGE_MG else v
+
+
+def rest_samples(rng, n, gravity=UPRIGHT, noise_mg=12):
+    """Still: gravity on one axis and sensor noise."""
+    return [tuple(_clip(g + rng.gauss(0, noise_mg)) for g in gravity) for _ in range(n)]
+
+
+def shake_samples(rng, seconds=2.0, freq_hz=4.0, amplitude_mg=2500, axis="x", gravity=UPRIGHT,
+                  rate_hz=DEVICE_RATE_HZ):
+    """A hand shaking the device back and forth along `axis` ("x", "y", "z" or a vector): half-cycles of
+    1/(2 freq_hz) s jittered +-8 % in length and +-10 % in strength, the first one at 60 % (the hand starts), on
+    top of gravity and 20 mg noise. Along gravity ("y" when upright) the detector wants 1.7x the strength."""
+    direction = _AXES[axis] if isinstance(axis, str) else tuple(axis)
+    norm = math.sqrt(sum(c * c for c in direction)) or 1.0
+    direction = [c / norm for c in direction]
+    n = int(seconds * rate_hz)
+    dyn = []
+    sign = 1.0
+    while len(dyn) < n:
+        length = max(2, int(round(rate_hz / (2 * freq_hz) * rng.uniform(0.92, 1.08))))
+        strength = amplitude_mg * rng.uniform(0.9, 1.1) * (0.6 if not dyn else 1.0)
+        dyn += [sign * strength * math.sin(math.pi * (j + 0.5) / length) for j in range(length)]
+        sign = -sign
+    return [tuple(_clip(gravity[c] + a * direction[c] + rng.gauss(0, 20)) for c in range(3)) for a in dyn[:n]]
+
+
+def gait_samples(rng, seconds, cadence_hz, impact_mg, sway_mg, surge_mg, rate_hz=DEVICE_RATE_HZ):
+    """Walking or jogging, device on the trunk, upright: each step is a heel strike (a short vertical peak of
+    impact_mg over gravity) followed by the push-off dip, the trunk sways sideways once per stride (two steps)
+    and surges forward-back once per step; cadence and strength vary a little from step to step, with 30 mg of
+    noise. The first step ramps up from standing."""
+    n = int(seconds * rate_hz)
+    out = []
+    phase = 0.0
+    stride = 0.0
+    step_gain = 0.5
+    step_rate = cadence_hz
+    for _ in range(n):
+        ph = phase % 1.0
+        heel = impact_mg * step_gain * math.exp(-((ph - 0.12) ** 2) / 0.003)
+        vertical = heel - 0.3 * impact_mg * step_gain * math.sin(2 * math.pi * ph)
+        x = sway_mg * math.sin(math.pi * stride) + rng.gauss(0, 30)
+        y = UPRIGHT[1] - vertical + rng.gauss(0, 30)
+        z = surge_mg * step_gain * math.sin(2 * math.pi * ph + 1.0) + rng.gauss(0, 30)
+        out.append((_clip(x), _clip(y), _clip(z)))
+        phase += step_rate / rate_hz
+        stride = (stride + step_rate / rate_hz) % 2.0
+        if phase >= 1.0:  # a new step: slightly different
+            phase -= 1.0
+            step_gain = min(1.0, step_gain + 0.5) * rng.uniform(0.9, 1.1)
+            step_rate = cadence_hz * rng.uniform(0.95, 1.05)
+    return out
+
+
+def walk_samples(rng, seconds):
+    return gait_samples(rng, seconds, cadence_hz=1.8, impact_mg=700, sway_mg=150, surge_mg=200)
+
+
+def jog_samples(rng, seconds):
+    return gait_samples(rng, seconds, cadence_hz=2.8, impact_mg=2200, sway_mg=350, surge_mg=600)
+
+
+def fall_samples(rng, lie_s=8.0, rate_hz=DEVICE_RATE_HZ):
+    """A fall backwards from standing: 0.4 s of falling (the reading drops towards 0 g while the body turns from
+    upright to lying), the impact (about 3.6 g for 30 ms, a bounce), lying still on the back for lie_s, then
+    getting up slowly (1.5 s) to upright."""
+    out = []
+    fall_n = int(0.4 * rate_hz)
+    for i in range(fall_n):
+        w = (i + 1) / fall_n
+        g = 1.0 - 0.85 * w  # free fall: the accelerometer reads less and less
+        angle = w * math.pi / 2
+        out.append((_clip(rng.gauss(0, 30)), _clip(-1000 * g * math.cos(angle)),
+                    _clip(1000 * g * math.sin(angle))))
+    out += [(1500, 3000, 1500), (1200, 2500, 1800), (900, 1800, 1400), (200, 100, 1500), (0, 0, 900)]
+    out += rest_samples(rng, int(lie_s * rate_hz), gravity=LYING, noise_mg=10)
+    up_n = int(1.5 * rate_hz)
+    for i in range(up_n):
+        angle = (i + 1) / up_n * math.pi / 2
+        out.append((_clip(rng.gauss(0, 40)), _clip(-1000 * math.sin(angle) + rng.gauss(0, 40)),
+                    _clip(1000 * math.cos(angle) + rng.gauss(0, 40))))
+    return out
 
 
 class _Pty:
@@ -53,10 +155,19 @@ class SimulatedWearable:
         self.motor = []         # (t, on)
         self.output = []        # every line the firmware printed
         self._cond = threading.Condition()
+        self._write_lock = threading.Lock()
         self._process = None
         self._threads = []
         self._stop = threading.Event()
         self._tmp = None
+        # The accelerometer stream: an activity (list of samples) replaces rest while it lasts.
+        self.imu_seed = 0
+        self.imu_sent = 0          # samples written to the control pty
+        self.imu_skipped = 0       # samples not written: the firmware was not reading (booting, or a full pty)
+        self._imu_ready = threading.Event()  # the firmware has started its accelerometer since its last boot
+        self._activity = None      # [samples, index, done Event, name]
+        self._activity_lock = threading.Lock()
+        self._rng = random.Random(0)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self):
@@ -74,9 +185,11 @@ class SimulatedWearable:
         self._launch()
         self._spawn(self._read_control, "control")
         self._spawn(self._feed_gps, "gps")
+        self._spawn(self._stream_imu, "imu")
         return self
 
     def _launch(self):
+        self._imu_ready.clear()
         env = dict(os.environ)
         env["MICROPYPATH"] = ".frozen:" + str(self.mpy_dir)
         cmd = [micropython_binary(), "-X", f"heapsize={self.heap}", "-m", "firmware.sim_main",
@@ -137,11 +250,100 @@ class SimulatedWearable:
             self._send_control("btn 0")
             time.sleep(interval_s)
 
+    # -- the wearer's body (the accelerometer) ----------------------------------------------------------------
+    def shake(self, seconds=2.0, freq_hz=4.0, amplitude_mg=2500, axis="x"):
+        """Shake the wearable hard (the help gesture); blocks for `seconds`. axis "x"/"z" is horizontal when
+        upright; along "y" (gravity) the detector needs 1.7x the strength (see docs/triggers.md)."""
+        self._move("shake", shake_samples(self._next_rng(), seconds, freq_hz, amplitude_mg, axis),
+                   seconds=seconds, freq_hz=freq_hz, amplitude_mg=amplitude_mg, axis=str(axis))
+
+    def fall(self, lie_s=8.0):
+        """Fall backwards, lie still on the back for lie_s, get up slowly; blocks for the whole (~lie_s + 2 s)."""
+        self._move("fall", fall_samples(self._next_rng(), lie_s), lie_s=lie_s)
+
+    def walk(self, seconds):
+        self._move("walk", walk_samples(self._next_rng(), seconds), seconds=seconds)
+
+    def jog(self, seconds):
+        self._move("jog", jog_samples(self._next_rng(), seconds), seconds=seconds)
+
+    def _next_rng(self):
+        with self._activity_lock:
+            self.imu_seed += 1
+            return random.Random(self.imu_seed)
+
+    def _move(self, name, samples, timeout=60.0, **detail):
+        """Plays samples instead of rest, from the next batch on; returns when they have all been sent."""
+        if not self._imu_ready.wait(timeout):
+            raise TimeoutError(f"{self.device_id}: the firmware did not start its accelerometer within {timeout} s")
+        done = threading.Event()
+        with self._activity_lock:
+            previous = self._activity
+            self._activity = [samples, 0, done, name]
+        if previous is not None:
+            previous[2].set()  # a new movement interrupts the one going on
+        self._record("sim.motion", kind=name, samples=len(samples), **detail)
+        done.wait(len(samples) / DEVICE_RATE_HZ + timeout)
+        self._record("sim.motion_end", kind=name)
+
+    def _next_samples(self, count):
+        out = []
+        with self._activity_lock:
+            activity = self._activity
+            if activity is not None:
+                samples, index = activity[0], activity[1]
+                out = samples[index:index + count]
+                activity[1] = index + len(out)
+                if activity[1] >= len(samples):
+                    self._activity = None
+                    activity[2].set()
+        if len(out) < count:
+            out += rest_samples(self._rng, count - len(out))
+        return out
+
+    def _stream_imu(self):
+        """100 samples a second, in real time, one line of IMU_BATCH samples every 100 ms. While the firmware has
+        not started its accelerometer (booting), time passes but nothing is written: the pty would only fill up."""
+        start = time.monotonic()
+        due_total = 0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            due = int((now - start) * DEVICE_RATE_HZ) - due_total
+            if due > 3 * IMU_BATCH:  # this thread was held up: lose time, never samples of a movement
+                start += (due - IMU_BATCH) / DEVICE_RATE_HZ
+                due = IMU_BATCH
+            while due > 0:
+                count = min(IMU_BATCH, due)
+                due -= count
+                due_total += count
+                if not self._imu_ready.is_set():
+                    self.imu_skipped += count
+                    continue
+                samples = self._next_samples(count)
+                line = "imu " + ";".join(f"{x},{y},{z}" for x, y, z in samples) + "\n"
+                if not self._write_control_nowait(line.encode()):
+                    self.imu_skipped += count
+                    continue
+                self.imu_sent += count
+            self._stop.wait(max(0.0, start + (due_total + IMU_BATCH) / DEVICE_RATE_HZ - time.monotonic()))
+
+    def _write_control_nowait(self, data):
+        try:
+            _, writable, _ = select.select([], [self._control.master], [], 0)
+            if not writable:
+                return False
+            with self._write_lock:
+                os.write(self._control.master, data)
+            return True
+        except (OSError, ValueError):
+            return False
+
     def set_battery(self, percent):
         self._send_control(f"bat {int(percent)}")
 
     def _send_control(self, line):
-        os.write(self._control.master, line.encode() + b"\n")
+        with self._write_lock:  # whole lines: the accelerometer stream writes from another thread
+            os.write(self._control.master, line.encode() + b"\n")
 
     # -- what happened ---------------------------------------------------------------------------------------
     def wait_for(self, hop, timeout=60.0, **match):
@@ -186,6 +388,8 @@ class SimulatedWearable:
                         entry = {"hop": "fw.unparsed", "line": line}
                     entry["t"] = now
                     self.logs.append(entry)
+                    if entry.get("hop") == "fw.imu_ready":
+                        self._imu_ready.set()
                     if self.timeline is not None:
                         detail = {k: v for k, v in entry.items() if k not in ("t", "hop", "device")}
                         self.timeline.record(entry["hop"], device=self.device_id, **detail)

@@ -1,0 +1,148 @@
+"""The motion task: the accelerometer's FIFO, drained in bursts, through the shake and fall detectors.
+
+MicroPython and CPython (tests/dual/test_motion_task.py runs it on both). Per sample it allocates nothing: the
+burst buffer is made once, every sample gets its time by rate arithmetic on ticks (drivers.compat), and the
+detectors are allocation-free. A chip or bus error never escapes `run()`: it is logged, the chip is restarted
+after a growing pause (capped), and the detectors keep running once it answers again.
+
+    motion = MotionTask(imu, on_shake=f, on_fall=g, log=log)   # imu: drivers.imu.lis3dh.LIS3DH or MPU6050
+    await motion.run()                                         # forever; or motion.start() then motion.poll(now)
+
+`on_shake(onset_t_ms)` and `on_fall(impact_t_ms)` are called from the task, synchronously (keep them short).
+Sample times: the newest sample of the first burst after a (re)start is dated `now`; the following ones step by
+1000 / rate_hz ms exactly, so the detectors see the chip's own clock. When that clock and ticks_ms drift apart by
+more than RESYNC_MS (a stalled task, a chip clock off by a few percent) or samples were lost (FIFO overrun), the
+timeline is anchored again on `now`.
+"""
+from drivers.compat import asleep_ms, ticks_add, ticks_diff, ticks_ms
+from drivers.fall import FallDetector
+from drivers.shake import ShakeDetector
+
+POLL_MS = 100  # the LIS3DH holds 32 samples (320 ms at 100 Hz): drain three times as often
+BURST = 32  # samples per read: the deepest FIFO read in one transaction
+MAX_BURSTS = 8  # per poll; bounded even if a chip keeps reporting samples
+RESYNC_MS = 500
+BACKOFF_MIN_MS = 200
+BACKOFF_MAX_MS = 30000
+
+
+def _nolog(hop, **detail):
+    pass
+
+
+class MotionTask:
+    def __init__(self, imu, on_shake=None, on_fall=None, log=None, rate_hz=100, sensitivity=3, upright=None,
+                 poll_ms=POLL_MS):
+        self.imu = imu
+        self.on_shake = on_shake
+        self.on_fall = on_fall
+        self.log = log or _nolog
+        self.rate_hz = rate_hz
+        self.poll_ms = poll_ms
+        self.shake = ShakeDetector(rate_hz=rate_hz, sensitivity=sensitivity)
+        self.fall = FallDetector(rate_hz=rate_hz, upright=upright)
+        self._buf = [0] * (3 * BURST)
+        self.started = False
+        self.samples = 0  # samples fed to the detectors since boot
+        self.errors = 0  # chip or bus errors since boot
+        self.resyncs = 0
+        self._t = 0  # time of the next sample
+        self._frac = 0  # sub-millisecond remainder of the sample period, in 1/rate_hz ms
+        self._anchored = False
+        self._overflows = 0
+
+    def start(self):
+        """Configures the chip (IMUError if it does not answer) and forgets the sample timeline."""
+        self.started = False
+        self.imu.start()
+        self._overflows = getattr(self.imu, "overflows", 0)
+        self._anchored = False
+        self.started = True
+
+    def _step(self):
+        # Advances the sample clock by one period: 1000 // rate ms, the remainder carried (no drift at 400 Hz).
+        self._frac += 1000
+        step = self._frac // self.rate_hz
+        self._frac -= step * self.rate_hz
+        self._t = ticks_add(self._t, step)
+
+    def poll(self, now_ms):
+        """Drains the FIFO (at most MAX_BURSTS reads) into the detectors; returns the number of samples.
+        Raises what the driver raises (IMUError) so that run() can restart the chip."""
+        buf = self._buf
+        total = 0
+        bursts = 0
+        while bursts < MAX_BURSTS:
+            bursts += 1
+            n = self.imu.read_fifo(buf, BURST)
+            if n <= 0:
+                break
+            overflows = getattr(self.imu, "overflows", 0)
+            if overflows != self._overflows:
+                self._overflows = overflows
+                self._anchored = False  # samples were lost: the chip's clock has a hole in it
+            if not self._anchored:
+                self._anchor(now_ms, n)
+            shake = self.shake.update
+            fall = self.fall.update
+            k = 0
+            while k < n:
+                j = 3 * k
+                x = buf[j]
+                y = buf[j + 1]
+                z = buf[j + 2]
+                t = self._t
+                onset = shake(x, y, z, t)
+                if onset is not None:
+                    self._call(self.on_shake, onset, "shake")
+                pre = fall(x, y, z, t)
+                if pre is not None:
+                    self._call(self.on_fall, pre[1], "fall")
+                self._step()
+                k += 1
+            total += n
+            if n < BURST:
+                break
+        self.samples += total
+        if self._anchored:
+            drift = ticks_diff(now_ms, self._t)  # about one period while the chip and ticks_ms agree
+            if drift > RESYNC_MS or drift < -RESYNC_MS:
+                self._anchored = False
+                self.resyncs += 1
+        return total
+
+    def _anchor(self, now_ms, n):
+        # The newest sample of this burst is "now": the first one is (n - 1) periods earlier.
+        self._t = ticks_add(now_ms, -((n - 1) * 1000 // self.rate_hz))
+        self._frac = 0
+        self._anchored = True
+
+    def _call(self, callback, t_ms, what):
+        if callback is None:
+            return
+        try:
+            callback(t_ms)
+        except Exception as exc:  # the detectors must keep running whatever an alarm handler does
+            self.log("fw.motion_callback_failed", trigger=what, error=repr(exc))
+
+    async def run(self):
+        failures = 0
+        while True:
+            try:
+                if not self.started:
+                    self.start()
+                    self.log("fw.imu_ready", chip=getattr(self.imu, "NAME", "?"), rate_hz=self.rate_hz,
+                             after_failures=failures)
+                    failures = 0
+                self.poll(ticks_ms())
+            except Exception as exc:  # IMUError, or anything a broken bus raises: never kill the app
+                self.started = False
+                self.errors += 1
+                failures += 1
+                wait = BACKOFF_MIN_MS << (failures - 1 if failures < 9 else 8)
+                if wait > BACKOFF_MAX_MS:
+                    wait = BACKOFF_MAX_MS
+                self.log("fw.imu_error", error=str(exc), failures=failures, retry_ms=wait)
+                await asleep_ms(wait)
+                continue
+            await asleep_ms(self.poll_ms)
