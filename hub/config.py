@@ -51,6 +51,7 @@ class HubConfig:
     modem_port: str | None
     modem_baudrate: int
     modem_model: str | None
+    modem_power: str | None
     mqtt_host: str | None
     mqtt_port: int
     mqtt_username: str | None
@@ -135,6 +136,10 @@ def parse_config(data, base_dir=Path(".")):
             lang=_lang(_get(entry, "lang", str, where, "fr"), where),
             contacts=tuple(contacts),
         )
+    if modem.get("power") is not None:
+        from hub.hardware import modem_power_from_config
+
+        modem_power_from_config(_get(modem, "power", str, "[modem]"))  # refuse a bad spec at start-up
     database = Path(_get(hub, "database", str, "[hub]", "deme.db"))
     timeline = hub.get("timeline")
     return HubConfig(
@@ -146,6 +151,7 @@ def parse_config(data, base_dir=Path(".")):
         modem_port=_get(modem, "port", str, "[modem]", None),
         modem_baudrate=_get(modem, "baudrate", int, "[modem]", 115200),
         modem_model=_get(modem, "model", str, "[modem]", None),
+        modem_power=_get(modem, "power", str, "[modem]", None),
         mqtt_host=_get(mqtt, "host", str, "[mqtt]", None),
         mqtt_port=_get(mqtt, "port", int, "[mqtt]", 1883),
         mqtt_username=_get(mqtt, "username", str, "[mqtt]", None),

@@ -9,6 +9,7 @@ from drivers.modem import Modem
 from hub import mqtt_out
 from hub.bus import Bus, Event
 from hub.console import ConsoleServer
+from hub.hardware import modem_power_from_config
 from hub.ingest import Ingest
 from hub.mqtt_link import MQTTLink
 from hub.operator import OperatorActions
@@ -33,6 +34,7 @@ class HubService:
         self.mqtt = None
         self.ready = asyncio.Event()
         self._uart = None
+        self._power = None
 
     # -- wiring ----------------------------------------------------------------------------------------------
     async def run(self, stop):
@@ -68,6 +70,8 @@ class HubService:
                     log.exception("modem stop failed")
             if self._uart is not None:
                 self._uart.close()
+            if self._power is not None:
+                self._power.stop()
             if self.mqtt is not None:
                 self.mqtt.publish(mqtt_out.status_topic(config.hub_id), json.dumps({"online": False}), retain=True)
                 self.mqtt.stop()
@@ -79,7 +83,10 @@ class HubService:
     async def _run_modem(self):
         config = self.config
         self._uart = SerialUART(config.modem_port, config.modem_baudrate).open()
-        self.modem = Modem(self._uart, model=config.modem_model, on_event=self._on_modem_event)
+        self._power = modem_power_from_config(config.modem_power, config.modem_model)
+        if self._power is not None:
+            self._power.start()
+        self.modem = Modem(self._uart, power=self._power, model=config.modem_model, on_event=self._on_modem_event)
         self.modem.set_sms_handler(self._on_sms)
         attempt = 0
         while True:

@@ -134,7 +134,7 @@ class DemoSystem:
         config = {"modems": modems, "delay_s": delay, "smsc": SMSC, "seed": 7}
         path = self.run_dir / "network.json"
         path.write_text(json.dumps(config, indent=1))
-        port = free_port()
+        port = self.network_port = free_port()
         line = self._spawn("network", [sys.executable, "-m", "hub.sim.network", "--config", str(path),
                                        "--control", f"127.0.0.1:{port}", "--timeline", str(self.timeline_path)],
                            '{"ready"')
@@ -149,6 +149,7 @@ class DemoSystem:
             "[hub]", 'id = "demo"', f'number = "{HUB_NUMBER}"', 'region = "ML"', 'database = "hub.db"',
             f'timeline = "{self.timeline_path}"', "outbox_retry_s = 5",
             "[modem]", f'port = "{self.modem_ptys[HUB_NUMBER]}"',
+            f'power = "sim:127.0.0.1:{self.network_port}:{HUB_NUMBER}"',
             "[mqtt]", 'host = "127.0.0.1"', f"port = {self.broker.port}", 'username = "hub-demo"',
             f'password = "{self.mqtt_users["hub-demo"]}"',
             "[console]", 'host = "127.0.0.1"', f"port = {console_port}",
