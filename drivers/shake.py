@@ -12,7 +12,7 @@ Algorithm:
    A reversal is when h points back along u with at least the threshold: dot(h, u) <= -threshold; u then becomes
    the new direction, so any orientation of the shake works and a turning wrist is followed.
 3. What a hand does and a body does not (each restarts the episode when violated):
-   - rhythm: half-cycles last HALF_MIN_MS..HALF_MAX_MS (2.5-11 Hz) and consecutive ones differ < RATIO_PCT;
+   - rhythm: half-cycles last HALF_MIN_MS..HALF_MAX_MS (2-11 Hz) and consecutive ones differ < RATIO_PCT;
    - alignment: the reversal points within ~32 degrees of straight back (ALIGN_PCT);
    - along gravity (within 45 degrees) the threshold is VERTICAL_PCT higher: gait bounces the body vertically.
 4. Decision: `excursions` consecutive alternating excursions (one fewer when all completed ones reached
@@ -34,7 +34,7 @@ SENSITIVITY = {
 DEFAULT_SENSITIVITY = 3
 
 HALF_MIN_MS = 45  # 11 Hz: faster "half-cycles" are vibration or the ringing after an impact
-HALF_MAX_MS = 200  # 2.5 Hz: slower swings are body movements; jogging's 2.5-3.3 steps/s sit right at the edge
+HALF_MAX_MS = 250  # 2 Hz: slower swings are body movements (jogging, 2.5-3.3 steps/s, is left to the burst gate)
 RATIO_PCT = 170  # consecutive half-cycles differ by less than 1.7x: a hand's rhythm, not a stride's
 ALIGN_PCT = 85  # a reversal points within ~32 degrees of straight back: a hand, not a rotating body
 VERTICAL_PCT = 170  # along gravity the threshold is 1.7x: stairs and jogging bounce the body vertically
@@ -42,7 +42,7 @@ VERTICAL_COS2_PCT = 50  # "along gravity" = within 45 degrees (cos^2 >= 0.5): ru
 REFRACTORY_MS = 5000  # one shake, one alarm
 CALM_MS = 1000  # a burst of motion starts after this long below the threshold
 STRONG_PCT = 150  # excursions reaching 1.5x the threshold are "strong": all strong -> one excursion fewer
-RUN_MAX_MS = 3000  # a shake is recognised within this long of its burst's start, or it is sport
+RUN_MAX_MS = 2500  # a shake is recognised within this long of its burst's start, or it is sport
 
 
 def _isqrt(n):
