@@ -22,6 +22,7 @@ POLL_MS = 100  # the LIS3DH holds 32 samples (320 ms at 100 Hz): drain three tim
 BURST = 32  # samples per read: the deepest FIFO read in one transaction
 MAX_BURSTS = 8  # per poll; bounded even if a chip keeps reporting samples
 RESYNC_MS = 500
+OVERRUN_LOG_MS = 10000  # the task was too slow and the FIFO lost samples: said at most this often
 BACKOFF_MIN_MS = 200
 BACKOFF_MAX_MS = 30000
 
@@ -39,6 +40,8 @@ class MotionTask:
         self.log = log or _nolog
         self.rate_hz = rate_hz
         self.poll_ms = poll_ms
+        self.backoff_min_ms = BACKOFF_MIN_MS
+        self.backoff_max_ms = BACKOFF_MAX_MS
         self.shake = ShakeDetector(rate_hz=rate_hz, sensitivity=sensitivity)
         self.fall = FallDetector(rate_hz=rate_hz, upright=upright)
         self._buf = [0] * (3 * BURST)
@@ -50,6 +53,7 @@ class MotionTask:
         self._frac = 0  # sub-millisecond remainder of the sample period, in 1/rate_hz ms
         self._anchored = False
         self._overflows = 0
+        self._overrun_t = None
 
     def start(self):
         """Configures the chip (IMUError if it does not answer) and forgets the sample timeline."""
@@ -81,6 +85,9 @@ class MotionTask:
             if overflows != self._overflows:
                 self._overflows = overflows
                 self._anchored = False  # samples were lost: the chip's clock has a hole in it
+                if self._overrun_t is None or ticks_diff(now_ms, self._overrun_t) > OVERRUN_LOG_MS:
+                    self._overrun_t = now_ms
+                    self.log("fw.imu_overrun", overflows=overflows)
             if not self._anchored:
                 self._anchor(now_ms, n)
             shake = self.shake.update
@@ -139,9 +146,9 @@ class MotionTask:
                 self.started = False
                 self.errors += 1
                 failures += 1
-                wait = BACKOFF_MIN_MS << (failures - 1 if failures < 9 else 8)
-                if wait > BACKOFF_MAX_MS:
-                    wait = BACKOFF_MAX_MS
+                wait = self.backoff_min_ms << (failures - 1 if failures < 9 else 8)
+                if wait > self.backoff_max_ms:
+                    wait = self.backoff_max_ms
                 self.log("fw.imu_error", error=str(exc), failures=failures, retry_ms=wait)
                 await asleep_ms(wait)
                 continue
