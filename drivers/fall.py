@@ -19,6 +19,7 @@ from drivers.compat import const, ticks_diff
 FALL_CANCEL_WINDOW_MS = const(30000)  # the app's window, documented here so firmware and docs agree
 
 PREALARM = "prealarm"
+GAP_MS = const(1000)  # samples further apart than this start the detector afresh (keeping the posture)
 
 _SNAPS = const(5)
 _SNAP_MS = const(250)
@@ -58,6 +59,7 @@ class FallDetector:
 
     def reset(self):
         self._primed = False
+        self._sample_t = 0
         self._px = self._py = self._pz = 0  # low-pass, scaled by 2**k
         self._snap_i = 0
         self._snap_n = 0
@@ -74,6 +76,14 @@ class FallDetector:
 
     def update(self, ax, ay, az, t_ms):
         k = self._k
+        if self._primed:
+            gap = ticks_diff(t_ms, self._sample_t)
+            if gap < 0 or gap > GAP_MS:
+                # The IMU slept or time jumped: a half-watched fall is void, stored times mean nothing now.
+                self._state = _IDLE
+                self._snap_n = 0
+                self._snap_i = 0
+        self._sample_t = t_ms
         if not self._primed:
             self._px = ax << k
             self._py = ay << k

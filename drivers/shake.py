@@ -20,6 +20,8 @@ Algorithm:
 5. Burst gate: a burst of motion starts after CALM_MS below the threshold; a shake must be recognised within
    RUN_MAX_MS of its burst's start. Jogging or running down stairs is one long burst: after its first seconds
    it can no longer fire. Then REFRACTORY_MS of silence: one shake, one alarm.
+6. A gap of more than GAP_MS between samples (the IMU slept until motion woke it) resets the detector, so no
+   stored time outlives the 2**30 ms ticks wrap.
 """
 from drivers.compat import ticks_add, ticks_diff
 
@@ -40,6 +42,7 @@ ALIGN_PCT = 85  # a reversal points within ~32 degrees of straight back: a hand,
 VERTICAL_PCT = 170  # along gravity the threshold is 1.7x: stairs and jogging bounce the body vertically
 VERTICAL_COS2_PCT = 50  # "along gravity" = within 45 degrees (cos^2 >= 0.5): runners lean forward
 REFRACTORY_MS = 5000  # one shake, one alarm
+GAP_MS = 1000  # samples further apart (the IMU slept, the firmware stalled) start the detector afresh
 CALM_MS = 1000  # a burst of motion starts after this long below the threshold
 STRONG_PCT = 150  # excursions reaching 1.5x the threshold are "strong": all strong -> one excursion fewer
 RUN_MAX_MS = 2500  # a shake is recognised within this long of its burst's start, or it is sport
@@ -98,7 +101,12 @@ class ShakeDetector:
     def reset(self):
         """Forget everything, including the gravity estimate (e.g. after the sensor was reconfigured)."""
         self._primed = False
+        self._sample_t = 0
         self._gx = self._gy = self._gz = 0
+        self._restart()
+
+    def _restart(self):
+        # Everything but the gravity estimate: after a gap the device's attitude is still the best guess.
         self._count = 0
         self._strong = 0
         self._peak = 0
@@ -123,6 +131,11 @@ class ShakeDetector:
     def update(self, ax_mg, ay_mg, az_mg, t_ms):
         """One sample in milli-g; returns the onset time (ms) of a shake once, when it is recognised, else None."""
         k = self._k
+        if self._primed:
+            gap = ticks_diff(t_ms, self._sample_t)
+            if gap < 0 or gap > GAP_MS:
+                self._restart()  # the IMU slept (motion wake) or time jumped: stored times mean nothing now
+        self._sample_t = t_ms
         if not self._primed:
             self._gx = ax_mg << k
             self._gy = ay_mg << k
@@ -138,10 +151,12 @@ class ShakeDetector:
         if loud:
             # A burst of motion begins after calm_ms without any: a shake must be recognised early in its
             # burst. Sport (jogging, running down stairs) is one long burst and stops counting after run_max_ms.
-            if not self._loud_seen or ticks_diff(t_ms, self._loud_t) > self.calm_ms:
+            if not self._loud_seen:
                 self._run_t = t_ms
                 self._loud_seen = True
             self._loud_t = t_ms
+        elif self._loud_seen and ticks_diff(t_ms, self._loud_t) > self.calm_ms:
+            self._loud_seen = False  # checked every sample, so stored times never age past the ticks wrap
         if self._quiet:
             if ticks_diff(t_ms, self._quiet_until) < 0:
                 return None

@@ -160,3 +160,12 @@ def test_known_upright_axis_rejects_turning_over_in_bed():
     assert len(run(turn)) == 1  # without knowing how the device is worn: looks like a fall
     assert run(turn, FallDetector(upright=STANDING)) == []
     assert len(run(fall_signal(), FallDetector(upright=STANDING))) == 1
+
+
+def test_after_the_imu_slept_for_days():
+    det = FallDetector()
+    half = hold(STANDING, 300, 15) + tumble(60, STANDING, LYING) + impact(4000) + hold(LYING, 50)
+    assert run(half, det) == []  # the device slept during the settling time
+    woke = ticks_add(4000, 7 * 24 * 3600 * 1000)
+    hits = run(hold(LYING, 100) + tumble(60, LYING, STANDING) + fall_signal(), det, t0=woke)
+    assert len(hits) == 1 and 5200 <= hits[0][1][1] - woke <= 5300

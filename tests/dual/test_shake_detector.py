@@ -185,3 +185,15 @@ def test_no_allocation_per_sample():
         run(samples(values), det)
         assert sorted(det.__dict__) == keys
         assert all(isinstance(v, (int, bool)) for v in det.__dict__.values())
+
+
+def test_after_the_imu_slept_for_days():
+    # A shake, then the device sleeps (no samples) for 7 days, longer than the ticks' half period (2**29 ms): the
+    # first shake after waking is still recognised, whatever the stored times have become.
+    det = ShakeDetector()
+    assert len(run(still(200) + sine(300, 5.0, 3000), det)) == 1
+    woke = ticks_add(5000, 7 * 24 * 3600 * 1000)
+    hits = run(sine(300, 5.0, 3000), det, t0=woke)
+    assert len(hits) == 1 and hits[0][1] <= 100
+    woke = ticks_add(woke, 3 * 24 * 3600 * 1000)
+    assert len(run(still(100) + sine(300, 5.0, 3000), det, t0=woke)) == 1
