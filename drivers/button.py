@@ -71,6 +71,11 @@ class ButtonDecoder:
         """The debounced level."""
         return self._stable
 
+    def busy(self):
+        """True while a press, a pattern or a cancel is in progress: the firmware must keep calling update()
+        (every ~10 ms) and must not deep-sleep until this is False, or the pending gesture's times go stale."""
+        return self._stable or self._raw != self._stable or self._count > 0 or self._cancel_pending
+
     def update(self, pressed, now_ms):
         """Feed the pin level (True = pressed) every ~10 ms; returns an event tuple or None."""
         pressed = bool(pressed)

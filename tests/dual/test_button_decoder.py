@@ -177,3 +177,23 @@ def test_update_allocates_no_event_objects():
     a = run(presses(2), decoder=d)[0][1]
     b = run(presses(2), decoder=d)[0][1]
     assert a is b  # the same prebuilt tuple: safe from an interrupt handler
+
+
+def test_busy_until_the_gesture_is_decided():
+    d = ButtonDecoder()
+    assert not d.busy()
+    d.update(True, 0)
+    assert d.busy()  # bouncing or pressed
+    d.update(True, 40)
+    d.update(False, 150)
+    t = 150
+    seen_busy = False
+    while t < 1000:
+        e = d.update(False, t)
+        if e is None:
+            seen_busy = seen_busy or d.busy()
+        else:
+            assert e == ("press", 1) and not d.busy()
+            break
+        t += 10
+    assert seen_busy and t >= 150 + 600
