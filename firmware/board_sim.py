@@ -69,6 +69,16 @@ class PtyUART:
             self._rx = self._rx[n:]
         return data
 
+    def readinto(self, buf):
+        """machine.UART.readinto: what read() left first, then straight from the pty into buf. Returns the count
+        or None; allocates nothing on the usual path (the control line's sample stream uses it)."""
+        if self._rx:
+            n = min(len(buf), len(self._rx))
+            buf[:n] = self._rx[:n]
+            self._rx = self._rx[n:]
+            return n
+        return self._file.readinto(buf) or None
+
     def write(self, data):
         return self._file.write(data)
 
@@ -88,13 +98,21 @@ class _Control:
         self._line = bytearray(_LINE_MAX)
         self._len = 0
         self._too_long = False
+        self._chunk = bytearray(256)
 
     def pump(self):
-        data = self.uart.read()
-        if not data:
-            return
+        # readinto a buffer made once: the sample stream (1.5 kB/s) must not churn the small heap.
+        chunk = self._chunk
+        for _ in range(16):  # bounded: at most 4 KiB per call
+            n = self.uart.readinto(chunk)
+            if not n:
+                return
+            self._feed(chunk, n)
+
+    def _feed(self, data, n):
         line = self._line
-        for byte in data:
+        for i in range(n):
+            byte = data[i]
             if byte == 10:
                 if self._too_long:
                     self.long_lines += 1

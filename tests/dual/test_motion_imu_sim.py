@@ -101,9 +101,21 @@ class LinesUART:
 
     def __init__(self, *chunks):
         self.chunks = list(chunks)
+        self.at = 0
 
-    def read(self, n=None):
-        return self.chunks.pop(0) if self.chunks else None
+    def readinto(self, buf):
+        # One chunk per "moment": a read returns at most the rest of the current chunk (copied without slicing).
+        if not self.chunks:
+            return None
+        data = self.chunks[0]
+        n = min(len(buf), len(data) - self.at)
+        for i in range(n):
+            buf[i] = data[self.at + i]
+        self.at += n
+        if self.at == len(data):
+            self.chunks.pop(0)
+            self.at = 0
+        return n
 
     def write(self, data):
         return len(data)
