@@ -134,6 +134,10 @@ class HubService:
         if up:
             self.mqtt.publish(mqtt_out.status_topic(self.config.hub_id),
                               json.dumps({"online": True, "t": time.time()}), retain=True)
+            # What was stored while the broker was away (or before a restart) is published now: at-least-once,
+            # subscribers deduplicate by alert id.
+            for alert in self.store.alerts_missing_hop("mqtt.published"):
+                self._publish_alert(alert, "alert.new")
 
     def _on_mqtt_message(self, topic, payload):
         # paho's thread: the store is thread-safe; raising leaves the message unacknowledged for redelivery.
@@ -160,12 +164,14 @@ class HubService:
             return
         if event.kind not in ("alert.new", "alert.updated"):
             return
-        alert = event.alert
+        self._publish_alert(event.alert, event.kind)
+
+    def _publish_alert(self, alert, kind):
         device = self.config.devices.get(alert["device_id"])
         payload = mqtt_out.alert_payload(self.config.hub_id, alert, device.wearer if device else None)
-        topic = mqtt_out.alert_topic(self.config.hub_id) if event.kind == "alert.new" else \
+        topic = mqtt_out.alert_topic(self.config.hub_id) if kind == "alert.new" else \
             mqtt_out.event_topic(self.config.hub_id)
-        token = (alert["id"], topic) if event.kind == "alert.new" else None
+        token = (alert["id"], topic) if kind == "alert.new" else None
         self.mqtt.publish(topic, payload, qos=1, token=token)
 
     # -- retention -------------------------------------------------------------------------------------------

@@ -244,6 +244,14 @@ class Store:
                 (alert_id, t or time.time(), hop, json.dumps(detail or {})),
             )
 
+    def alerts_missing_hop(self, hop, limit=500):
+        """Alerts that never reached a hop (e.g. "mqtt.published" while the broker was down), oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM alerts a WHERE NOT EXISTS (SELECT 1 FROM hops h WHERE h.alert_id=a.id AND h.hop=?) "
+                "ORDER BY id LIMIT ?", (hop, limit)).fetchall()
+        return [_alert_dict(r) for r in rows]
+
     def hops(self, alert_id):
         with self._lock:
             rows = self._db.execute("SELECT * FROM hops WHERE alert_id=? ORDER BY t, id", (alert_id,)).fetchall()
