@@ -180,22 +180,24 @@ def _float(raw, lo, hi, what):
     return value
 
 
-def _verify(key_for, device_id, body, mac):
+def _authenticated(text, version, what, key_for):
+    """Split, check the version and the device, verify the MAC: (device_id, fields) of a genuine message."""
+    found, fields, body, mac = split_fields(text)
+    if found != version:
+        raise ProtocolError("not a Deme %s (version %s)" % (what, found[:8]))
+    device_id = fields.get("i", "")
+    _check_id(device_id)
     key = key_for(device_id)
     if key is None:
         raise ProtocolError("unknown device " + device_id)
     if len(mac) != MAC_HEX_DIGITS or not _equal(mac.lower(), mac_hex(key, body)):
         raise ProtocolError("bad MAC for device " + device_id)
+    return device_id, fields
 
 
 def parse_alert(text, key_for):
     """Parse and authenticate an alert. `key_for(device_id)` returns the key bytes or None if unknown."""
-    version, fields, body, mac = split_fields(text)
-    if version != ALERT_VERSION:
-        raise ProtocolError("not a Deme alert (version %s)" % version[:8])
-    device_id = fields.get("i", "")
-    _check_id(device_id)
-    _verify(key_for, device_id, body, mac)
+    device_id, fields = _authenticated(text, ALERT_VERSION, "alert", key_for)
     event = fields.get("e")
     if event not in EVENTS:
         raise ProtocolError("unknown event")
@@ -238,12 +240,7 @@ def _parse_cell(raw):
 
 
 def parse_ack(text, key_for):
-    version, fields, body, mac = split_fields(text)
-    if version != ACK_VERSION:
-        raise ProtocolError("not a Deme ack (version %s)" % version[:8])
-    device_id = fields.get("i", "")
-    _check_id(device_id)
-    _verify(key_for, device_id, body, mac)
+    device_id, fields = _authenticated(text, ACK_VERSION, "ack", key_for)
     status = fields.get("s")
     if status not in STATUSES:
         raise ProtocolError("unknown status")
