@@ -356,7 +356,10 @@
   // -- timeline: every hop of the alert and of the messages sent for it -------------------------------------
   function timeline(a) {
     const items = [];
-    for (const hop of a.hops || []) items.push({ t: hop.t, text: hopText(hop), kind: hop.hop });
+    for (const hop of a.hops || []) {
+      if (hop.hop === "sms.sent") continue;  // the outbox lines below say it, with what was sent
+      items.push({ t: hop.t, text: hopText(hop), kind: hop.hop });
+    }
     for (const m of a.outbox || []) {
       const what = m.kind === "ack" ? t("msg_ack", { status: t("status_" + m.status) }) : t("msg_other", { kind: m.kind, to: m.recipient });
       items.push({ t: m.created_at, text: t("msg_queued", { what }), kind: "outbox.queued" });
@@ -377,7 +380,7 @@
     const key = "hop_" + hop.hop.replace(/\W/g, "_");
     const vars = {
       via: d.via ? (t("via_" + d.via) !== "via_" + d.via ? t("via_" + d.via) : d.via) : "",
-      who: d.operator, unit: d.unit, note: d.note,
+      who: d.operator, unit: d.unit, note: d.note, error: d.error, attempt: d.attempt, sender: d.sender,
     };
     if (TEXT[key] !== undefined) return t(key, vars);
     // A hop this page does not know yet: show it as it is rather than hide it.
