@@ -30,8 +30,10 @@ Two field decoders give identical results (tests/hub/test_nmea_fuzz.py checks th
 - in place (the default on MicroPython): the scan works on the caller's bytes (or on the parser's fixed line
   buffer when a sentence straddles two reads), numbers are decoded digit by digit, talker and type names are
   shared constants: a sentence costs its result dict and its float fields;
-- split (the default on CPython): bytes.split, bytes.isdigit, int() and float() do the work in C, for the hub's
-  speed; they allocate a bytes object per field, which CPython does not mind.
+- split (the default on CPython, in drivers/nmea_split.py, which MicroPython never loads): one bytes.split per
+  sentence, the checksum folded as one big int, a fast layout per type where bytes.isdigit, int() and float() do
+  the work in C on everyday fields, the generic per-field methods for anything else; for the hub's speed (at
+  least 3x pynmea2 on the same fields), at the price of a bytes object per field, which CPython does not mind.
 NMEAParser(satellites=False, reuse=True), what drivers.gps uses, also skips satellite tuples and overwrites one
 dict per sentence type. tools/bench_nmea.py measures sentences per second and bytes allocated per sentence.
 
@@ -70,7 +72,6 @@ _POW10 = tuple(10 ** i for i in range(19))
 _FPOW10 = tuple(float(10 ** i) for i in range(19))
 _F60POW10 = tuple(60.0 * 10 ** i for i in range(19))  # exact: one float fewer per coordinate
 _PRINTABLE = bytes(range(32, 127))
-_ZEROS = bytes(8)
 _HEX = {}
 for _i, _c in enumerate(b"0123456789ABCDEF"):
     _HEX[_c] = _i
@@ -594,208 +595,6 @@ class _InPlace(_Sentences):
         return _check_date(v)
 
 
-class _Split(_Sentences):
-    """The same decoding with bytes methods that run in C on CPython: fast, but a bytes object per field.
-    CPython only (bytes.translate, memoryview.cast): MicroPython always decodes in place."""
-
-    def __init__(self, satellites, reuse=False):
-        self.satellites = satellites
-        self.reuse = reuse
-        self._cache = {}
-        self._f = []
-        self._nf = 0
-
-    def parse(self, buf, start, end, require_checksum):
-        line = bytes(buf[start:end]).strip(b" \r\n\t")
-        if line[:1] in (b"$", b"!"):
-            line = line[1:]
-        if len(line) < 5:
-            raise NMEAError("format", "too short")
-        star = line.find(b"*")
-        if star >= 0:
-            if len(line) - star != 3:
-                raise NMEAError("format", "checksum field")
-            hi = _HEX.get(line[star + 1], -1)
-            lo = _HEX.get(line[star + 2], -1)
-            if hi < 0 or lo < 0:
-                raise NMEAError("format", "checksum digits")
-            line = line[:star]
-            if line.translate(None, _PRINTABLE):
-                raise NMEAError("format", "control byte")
-            # XOR 8 bytes at a time, then fold the 64-bit word: a third of the Python-level loop.
-            x = 0
-            for w in memoryview(line + _ZEROS[:(-len(line)) & 7]).cast("Q"):
-                x ^= w
-            x ^= x >> 32
-            x ^= x >> 16
-            x ^= x >> 8
-            if x & 255 != (hi << 4) | lo:
-                raise NMEAError("checksum")
-        else:
-            if require_checksum:
-                raise NMEAError("nochecksum")
-            if line.translate(None, _PRINTABLE):
-                raise NMEAError("format", "control byte")
-        if line[0] == 80:
-            return None
-        f = line.split(b",")
-        nf = len(f)
-        if nf > MAX_FIELDS:
-            raise NMEAError("format", "too many fields")
-        self._f = f
-        self._nf = nf
-        address = f[0]
-        alen = len(address)
-        if alen != 5:
-            if alen == 0 or alen > 6:
-                raise NMEAError("format", "address")
-            return None
-        talker, kind = _talker_and_kind(address[0], address[1], address[2], address[3], address[4])
-        if kind is None:
-            return None
-        return self._sentence(line, kind, talker)
-
-    def _int(self, buf, i):
-        f = self._f[i] if i < self._nf else b""
-        if not f:
-            return None
-        if f.isdigit():
-            return int(f)
-        if f[0] == 45 and f[1:].isdigit():
-            return -int(f[1:])
-        raise NMEAError("format", "number")
-
-    def _float(self, buf, i):
-        f = self._f[i] if i < self._nf else b""
-        if not f:
-            return None
-        if len(f) <= 16 and f.replace(b".", b"", 1).isdigit():
-            return float(f)  # digits and at most one point, <= 15 digits: same value as m / 10**dec
-        neg = False
-        c = f[0]
-        if c == 45 or c == 43:
-            neg = c == 45
-            f = f[1:]
-        p = f.find(b".")
-        if p < 0:
-            whole, frac = f, b""
-        else:
-            whole, frac = f[:p], f[p + 1:]
-        if (whole and not whole.isdigit()) or (frac and not frac.isdigit()) or not (whole or frac):
-            raise NMEAError("format", "number")
-        if len(whole) + len(frac) <= 15:
-            v = float(f)  # correctly rounded, as m / 10**dec below: exact integers up to 15 digits
-        else:
-            if len(whole) > 18:
-                raise NMEAError("format", "number")
-            frac = frac[:18 - len(whole)]
-            m = int(whole + frac)
-            v = m / _FPOW10[len(frac)] if p >= 0 and frac else float(m)
-        return -v if neg else v
-
-    def _char(self, buf, i):
-        f = self._f[i] if i < self._nf else b""
-        if not f:
-            return None
-        if len(f) != 1:
-            raise NMEAError("format", "flag")
-        return _CHR[f[0]]
-
-    def _char_or_none(self, buf, i):
-        f = self._f[i] if i < self._nf else b""
-        if len(f) != 1:
-            return "?" if f else None
-        return _CHR[f[0]]
-
-    def _letters(self, buf, i):
-        f = self._f[i] if i < self._nf else b""
-        if not f:
-            return None
-        if not (f.isalpha() and f.isupper()):
-            raise NMEAError("format", "mode letters")
-        return f.decode()
-
-    def _coord(self, buf, i, neg_letter):
-        f = self._f[i] if i < self._nf else b""
-        if not f:
-            return None
-        p = f.find(b".")
-        if p < 0:
-            whole, frac = f, b""
-        else:
-            whole, frac = f[:p], f[p + 1:]
-            if frac and not frac.isdigit():
-                raise NMEAError("format", "coordinate")
-            if len(frac) > 12:
-                frac = frac[:12]
-        n = len(whole)
-        if not whole.isdigit() or n > 5:
-            raise NMEAError("format", "coordinate")
-        if neg_letter == "W":
-            if n < 4:
-                raise NMEAError("format", "coordinate width")
-        elif n < 3 or n > 4:
-            raise NMEAError("format", "coordinate width")
-        minutes = int(whole[-2:])
-        if minutes >= 60:
-            raise NMEAError("format", "minutes")
-        dec = len(frac)
-        if dec:
-            num = (int(whole[:-2]) * 60 + minutes) * _POW10[dec] + int(frac)
-            den = _F60POW10[dec]
-        else:
-            num = int(whole[:-2]) * 60 + minutes
-            den = 60.0
-        j = i + 1
-        hemi = self._f[j] if j < self._nf else b""
-        if neg_letter == "S":
-            if hemi == b"S":
-                num = -num
-            elif hemi != b"N":
-                raise NMEAError("format", "hemisphere")
-            value = num / den
-            if not -90.0 <= value <= 90.0:
-                raise NMEAError("format", "coordinate range")
-        else:
-            if hemi == b"W":
-                num = -num
-            elif hemi != b"E":
-                raise NMEAError("format", "hemisphere")
-            value = num / den
-            if not -180.0 <= value <= 180.0:
-                raise NMEAError("format", "coordinate range")
-        return value
-
-    def _time(self, buf, i):
-        f = self._f[i] if i < self._nf else b""
-        if not f:
-            return None
-        hms = f[:6]
-        if len(hms) < 6 or not hms.isdigit():
-            raise NMEAError("format", "time")
-        v = int(hms)
-        h = v // 10000
-        m = (v // 100) % 100
-        sec = v % 100
-        if h > 23 or m > 59 or sec > 60:
-            raise NMEAError("format", "time")
-        t = ((h * 60 + m) * 60 + sec) * 1000
-        if len(f) == 6:
-            return t
-        fr = f[7:]
-        if f[6] != 46 or (fr and not fr.isdigit()):
-            raise NMEAError("format", "time")
-        return t + (int((fr[:3] + b"00")[:3]) if fr else 0)
-
-    def _date(self, buf, i):
-        f = self._f[i] if i < self._nf else b""
-        if not f:
-            return None
-        if len(f) != 6 or not f.isdigit():
-            raise NMEAError("format", "date")
-        return _check_date(int(f))
-
-
 class NMEAParser:
     """Frames a byte stream into sentences and decodes them. One parser per receiver.
 
@@ -808,11 +607,16 @@ class NMEAParser:
         self.require_checksum = require_checksum
         self.satellites = satellites  # False: no per-satellite GSV tuples nor GSA PRN tuple: less allocation
         if MICROPYTHON:
-            in_place = True  # the split decoder needs CPython's bytes.translate and memoryview.cast
+            in_place = True  # the split decoder is for CPython: it allocates per field and its tables take heap
         elif in_place is None:
             in_place = False
         self.reuse = reuse
-        self._decoder = _InPlace(satellites, reuse) if in_place else _Split(satellites, reuse)
+        if in_place:
+            self._decoder = _InPlace(satellites, reuse)
+        else:
+            from drivers.nmea_split import SplitDecoder  # CPython only: MicroPython never loads it
+
+            self._decoder = SplitDecoder(satellites, reuse)
         self.errors = {}
         for kind in ERROR_KINDS:
             self.errors[kind] = 0
