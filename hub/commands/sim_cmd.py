@@ -8,7 +8,7 @@ from hub.cli import UsageError
 
 
 def register(subparsers):
-    parser = subparsers.add_parser("sim", help="press buttons of the demo's simulated wearables")
+    parser = subparsers.add_parser("sim", help="press, shake or drop the demo's simulated wearables")
     parser.add_argument("--run-dir", default=os.environ.get("DEME_RUN_DIR", ".run/demo"))
     actions = parser.add_subparsers(dest="sim_action", metavar="ACTION")
     actions.required = True
@@ -20,6 +20,23 @@ def register(subparsers):
     tap.add_argument("device")
     tap.add_argument("--count", type=int, default=2)
     tap.set_defaults(func=run, cmd="tap")
+    shake = actions.add_parser("shake", help="shake the wearable hard (SOS)")
+    shake.add_argument("device")
+    shake.add_argument("--seconds", type=float, default=2.0)
+    shake.add_argument("--freq", type=float, default=4.0, help="shakes per second (default 4)")
+    shake.add_argument("--amplitude", type=int, default=2500, help="milli-g (default 2500)")
+    shake.add_argument("--axis", choices=["x", "y", "z"], default="x",
+                       help="device axis; y is vertical when worn upright and needs a harder shake")
+    shake.set_defaults(func=run, cmd="shake")
+    fall = actions.add_parser("fall", help="the wearer falls and lies still (FALL alarm unless cancelled)")
+    fall.add_argument("device")
+    fall.add_argument("--lie", type=float, default=8.0, help="seconds lying still before getting up (default 8)")
+    fall.set_defaults(func=run, cmd="fall")
+    for name, what in (("walk", "walk"), ("jog", "jog")):
+        activity = actions.add_parser(name, help=f"{what} for a while (must not alarm)")
+        activity.add_argument("device")
+        activity.add_argument("--seconds", type=float, default=10.0)
+        activity.set_defaults(func=run, cmd=name)
     battery = actions.add_parser("battery", help="set the battery level")
     battery.add_argument("device")
     battery.add_argument("percent", type=int)
@@ -41,6 +58,12 @@ def run(args):
         request["count"] = args.count
     elif args.cmd == "battery":
         request["percent"] = args.percent
+    elif args.cmd == "shake":
+        request.update(seconds=args.seconds, freq_hz=args.freq, amplitude_mg=args.amplitude, axis=args.axis)
+    elif args.cmd == "fall":
+        request["lie_s"] = args.lie
+    elif args.cmd in ("walk", "jog"):
+        request["seconds"] = args.seconds
     try:
         with socket.create_connection(("127.0.0.1", info["control"]), timeout=5) as sock:
             sock.sendall(json.dumps(request).encode() + b"\n")

@@ -2,7 +2,9 @@
 
 A private Mosquitto (per-device credentials, ACLs), the simulated GSM network (its own process: one simulated
 modem per phone number on its own pty), the hub (its own process: `deme hub run`), the police console, and
-simulated wearables running the real firmware on MicroPython. `deme sim press W1` presses a wearable's button.
+simulated wearables running the real firmware on MicroPython. `deme sim press W1` presses a wearable's button;
+`deme sim shake W1` shakes it, `deme sim fall W1` makes its wearer fall (the firmware's accelerometer is a
+simulated LIS3DH fed by the wearable's motion models).
 
 `--scenario sos` runs one scripted round trip without a browser: press, alert stored, acknowledged by an
 operator through the console's API, ack felt by the wearable; prints the timeline and exits 0 only when the
@@ -47,7 +49,8 @@ def wearer_plan(count):
 
 class DemoSystem:
     def __init__(self, run_dir, wearables=1, sms_delay_s=(1.0, 3.0), console_port=0, modem_profile="sim800l",
-                 heap=None, log=print):
+                 heap=None, log=print, wearable_config=None):
+        """wearable_config: extra firmware config.json entries for every wearable (e.g. {"fall_cancel_s": 5})."""
         self.run_dir = Path(run_dir).resolve()
         self.count = wearables
         self.sms_delay_s = sms_delay_s
@@ -55,6 +58,7 @@ class DemoSystem:
         self.modem_profile = modem_profile
         self.heap = heap
         self.log = log
+        self.wearable_config = dict(wearable_config or {})
         self.plan = wearer_plan(wearables)
         self.wearables = {}
         self.processes = []
@@ -170,7 +174,8 @@ class DemoSystem:
     def _start_wearable(self, entry):
         device_id = entry["id"]
         config = {"device_id": device_id, "key": entry["key"], "hub_number": HUB_NUMBER,
-                  "wearer": entry["wearer"], "contacts": [entry["contact"]], "retry_s": 60}
+                  "wearer": entry["wearer"], "contacts": [entry["contact"]], "retry_s": 60,
+                  **self.wearable_config}
         kwargs = {"heap": self.heap} if self.heap else {}
         wearable = SimulatedWearable(device_id, config, self.modem_ptys[entry["phone"]], timeline=self.timeline,
                                      position=entry["position"], workdir=self.run_dir / device_id,
@@ -205,6 +210,30 @@ def _drain(stream):
 
 
 # -- control socket for `deme sim ...` -----------------------------------------------------------------------
+def _positive(request, key, default, limit):
+    value = float(request.get(key, default))
+    if not 0 < value <= limit:
+        raise ValueError(f"{key} must be more than 0 and at most {limit}, got {value}")
+    return value
+
+
+def _shake_args(request):
+    axis = str(request.get("axis", "x"))
+    if axis not in ("x", "y", "z"):
+        raise ValueError(f"axis must be x, y or z, got {axis!r}")
+    return {"seconds": _positive(request, "seconds", 2.0, 30), "freq_hz": _positive(request, "freq_hz", 4.0, 20),
+            "amplitude_mg": int(_positive(request, "amplitude_mg", 2500, 8000)), "axis": axis}
+
+
+# The wearer's movements: command -> its arguments from the request (ValueError for a bad one).
+MOTIONS = {
+    "shake": _shake_args,
+    "fall": lambda r: {"lie_s": _positive(r, "lie_s", 8.0, 120)},
+    "walk": lambda r: {"seconds": _positive(r, "seconds", 10.0, 600)},
+    "jog": lambda r: {"seconds": _positive(r, "seconds", 10.0, 600)},
+}
+
+
 class _ControlHandler(socketserver.StreamRequestHandler):
     def handle(self):
         system = self.server.system
@@ -228,6 +257,10 @@ class _ControlHandler(socketserver.StreamRequestHandler):
             elif command == "battery":
                 wearable.set_battery(int(request["percent"]))
                 reply = {"ok": True}
+            elif command in MOTIONS:
+                args = MOTIONS[command](request)
+                threading.Thread(target=getattr(wearable, command), kwargs=args, daemon=True).start()
+                reply = {"ok": True, **args}
             else:
                 reply = {"ok": False, "error": f"unknown command {command!r}"}
         except (ValueError, KeyError, TypeError) as exc:
@@ -338,6 +371,9 @@ def main(argv=None):
         print(f"\nPolice console: {system.console_url}")
         print("Press a wearable's button:      deme sim press W1        (a long press: SOS)")
         print("Press pattern (category):        deme sim tap W1 --count 2 (2: medical, 3: assault)")
+        print("Shake it hard (SOS):             deme sim shake W1")
+        print("Fall and lie still (FALL after the 30 s pre-alarm; press to cancel): deme sim fall W1")
+        print("Activity that must not alarm:    deme sim walk W1 --seconds 10 / deme sim jog W1")
         print("Status:                           deme sim status")
         print(f"Timeline of every hop:            {system.timeline_path}")
         print("Ctrl-C stops everything.")

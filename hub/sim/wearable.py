@@ -346,12 +346,13 @@ class SimulatedWearable:
             os.write(self._control.master, line.encode() + b"\n")
 
     # -- what happened ---------------------------------------------------------------------------------------
-    def wait_for(self, hop, timeout=60.0, **match):
-        """Block until the firmware logged `hop` with these fields; returns the entry or raises TimeoutError."""
+    def wait_for(self, hop, timeout=60.0, since=0, **match):
+        """Block until the firmware logged `hop` with these fields; returns the entry or raises TimeoutError.
+        since: only entries from this index of `logs` on (e.g. len(wearable.logs) taken before acting)."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
-                for entry in self.logs:
+                for entry in self.logs[since:]:
                     if entry.get("hop") == hop and all(entry.get(k) == v for k, v in match.items()):
                         return entry
                 remaining = deadline - time.monotonic()
