@@ -18,7 +18,8 @@ def bus_error(chip, address, exc):
 
 
 def detect(i2c, range_g=8, rate_hz=100):
-    """Finds a supported accelerometer on the bus and returns its (not yet started) driver, or raises IMUError."""
+    """Finds a supported accelerometer on the bus (by address, confirmed by WHO_AM_I) and returns its driver, not
+    yet started; raises IMUError naming what was found instead."""
     from drivers.imu.lis3dh import LIS3DH
     from drivers.imu.mpu6050 import MPU6050
 
@@ -26,9 +27,18 @@ def detect(i2c, range_g=8, rate_hz=100):
         present = i2c.scan()
     except OSError as exc:
         raise IMUError("I2C scan failed (%r): check SDA/SCL wiring and pull-ups" % (exc,)) from None
+    errors = []
     for cls in (MPU6050, LIS3DH):
         for addr in cls.ADDRESSES:
             if addr in present:
-                return cls(i2c, address=addr, range_g=range_g, rate_hz=rate_hz)
+                imu = cls(i2c, address=addr, range_g=range_g, rate_hz=rate_hz)
+                try:
+                    imu.check_who_am_i()  # 0x68 is also a DS3231/DS1307 real-time clock's address
+                except IMUError as exc:
+                    errors.append(str(exc))
+                    continue
+                return imu
+    if errors:
+        raise IMUError("; ".join(errors))
     raise IMUError("no MPU-6050/6500 (0x68/0x69) or LIS3DH (0x18/0x19) on the I2C bus; found %s"
                    % (", ".join("0x%02x" % a for a in present) or "nothing"))

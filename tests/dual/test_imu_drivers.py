@@ -240,6 +240,13 @@ def test_detect_finds_each_chip():
     raises(lambda: detect(FakeI2C()), "no MPU-6050", "nothing")
 
 
+def test_detect_skips_a_clock_at_the_mpu_address():
+    rtc = FakeMPU6050(address=0x68, who_am_i=0x00)  # a DS3231 real-time clock also answers at 0x68
+    imu = detect(FakeI2C(rtc, FakeLIS3DH(address=0x18)))
+    assert isinstance(imu, LIS3DH)
+    raises(lambda: detect(FakeI2C(rtc)), "0x68", "WHO_AM_I", "0x00")
+
+
 def test_driver_sample_feeds_detector():
     from drivers.shake import ShakeDetector
 
