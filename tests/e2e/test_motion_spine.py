@@ -109,3 +109,21 @@ def test_a_fall_then_a_press_is_cancelled_and_nothing_is_sent(system):
     absorbed = hops_since(wearable, mark, "fw.button")
     assert [(e["kind"], e.get("absorbed")) for e in absorbed] == [("press", "fall_cancel")]
     assert {a["id"] for a in system.api("/api/alerts?state=all")["alerts"]} == known
+
+
+def test_holding_the_button_during_a_pre_alarm_cancels_it_without_an_sos_then_the_button_works(system):
+    wearable = system.wearables["W1"]
+    time.sleep(1.5)
+    mark = len(wearable.logs)
+    falling = in_background(wearable.fall, lie_s=6.0)
+    wearable.wait_for("fw.fall_prealarm", since=mark, timeout=30)
+    wearable.hold(2.5)  # longer than the SOS press: the press cancels the pre-alarm, the hold raises nothing
+    wearable.wait_for("fw.fall_cancelled", since=mark, timeout=10)
+    falling.join(30)
+    after = len(wearable.logs)
+    wearable.press(2.5)  # the pre-alarm is over: a long press is an SOS again
+    persisted = wearable.wait_for("fw.alarm_persisted", since=after, timeout=30)
+    assert (persisted["event"], persisted["category"]) == ("SOS", "GEN")
+    alarms = hops_since(wearable, mark, "fw.alarm_persisted", "fw.fall_alarm")
+    assert [e["n"] for e in alarms] == [persisted["n"]]
+    alert_with_counter(system, persisted["n"])
