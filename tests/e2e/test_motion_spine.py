@@ -1,12 +1,16 @@
 """Motion triggers end to end: the wearer's movements (hub/sim/wearable.py's models) stream into the firmware's
 simulated LIS3DH, the REAL chip driver and detectors run in the firmware on MicroPython, and what they raise
 travels by SMS through the simulated GSM network to the hub (its own process) and its console API."""
+import random
 import threading
 import time
 
 import pytest
 
+from drivers.fall import FallDetector
+from drivers.shake import ShakeDetector
 from hub.cli import main as deme
+from hub.sim import wearable as models
 from hub.sim.demo import DemoSystem, serve_control
 
 FALL_CANCEL_S = 4  # the firmware's fall_cancel_s here (30 on a real wearable): the tests wait through it
@@ -23,6 +27,31 @@ def system(tmp_path_factory):
     yield demo
     server.shutdown()
     demo.stop()
+
+
+def detections(samples):
+    shake, fall = ShakeDetector(), FallDetector()
+    found = []
+    for i, (x, y, z) in enumerate(samples):
+        if shake.update(x, y, z, 10 * i) is not None:
+            found.append("shake")
+        if fall.update(x, y, z, 10 * i) is not None:
+            found.append("fall")
+    return found
+
+
+def test_the_movement_models_mean_what_they_say_to_the_detectors():
+    # The same models the simulated wearable streams, straight into the detectors (CPython), over many seeds.
+    for seed in range(20):
+        rng = random.Random(seed)
+        for name, samples, expected in (
+                ("shake", models.shake_samples(rng), ["shake"]),
+                ("shake along z at 6 Hz", models.shake_samples(rng, freq_hz=6.0, axis="z"), ["shake"]),
+                ("fall", models.fall_samples(rng), ["fall"]),
+                ("walk", models.walk_samples(rng, 10), []),
+                ("jog", models.jog_samples(rng, 12), [])):
+            got = detections(models.rest_samples(rng, 300) + samples + models.rest_samples(rng, 600))
+            assert got == expected, (seed, name, got)
 
 
 def hops_since(wearable, mark, *names):
