@@ -625,6 +625,7 @@ class NMEAParser:
         self.noise_bytes = 0
         self._line = bytearray(MAX_LINE)
         self._n = -1  # bytes held in _line; -1: hunting for '$'
+        self._lines = not in_place  # CPython: feed_into cuts whole lines with one bytes.split
 
     # ---- stream ----
     def feed(self, data):
@@ -639,6 +640,55 @@ class NMEAParser:
     def feed_into(self, data, handler):
         """Feed received bytes and call handler(sentence_dict) for each decoded sentence. Never raises
         (except what handler raises)."""
+        if self._lines:
+            last = data.rfind(b"\n")
+            if last >= 0:
+                start = 0
+                if self._n >= 0:  # the end of a line begun in an earlier read
+                    start = data.find(b"\n") + 1
+                    self._feed_stream(data[:start], handler)
+                if start <= last:
+                    self._feed_lines(data[start:last], handler)
+                if last + 1 < len(data):
+                    self._feed_stream(data[last + 1:], handler)
+                return
+        self._feed_stream(data, handler)
+
+    def _feed_lines(self, data, handler):
+        """CPython: complete lines (data ends just before a '\n') cut with one bytes.split; counts exactly as
+        _feed_stream would (tests/hub/test_nmea_fuzz.py feeds the same stream in chunks of every size)."""
+        parse = self._decoder.parse
+        require = self.require_checksum
+        errors = self.errors
+        noise = 0
+        try:
+            for seg in data.split(b"\n"):
+                d = seg.find(b"$")
+                if d < 0:
+                    noise += len(seg) + 1
+                    continue
+                noise += d
+                r = seg.rfind(b"$")
+                if r != d:  # a new sentence began before this one ended: each earlier one was cut
+                    errors["truncated"] += seg.count(b"$", d, r)
+                n = len(seg)
+                if n - r > MAX_LINE:
+                    errors["overflow"] += 1
+                    continue
+                try:
+                    sentence = parse(seg, r, n, require)
+                except NMEAError as exc:
+                    errors[exc.kind] += 1
+                    continue
+                if sentence is None:
+                    self.skipped += 1
+                else:
+                    self.sentences += 1
+                    handler(sentence)
+        finally:
+            self.noise_bytes += noise
+
+    def _feed_stream(self, data, handler):
         i = 0
         size = len(data)
         line = self._line
