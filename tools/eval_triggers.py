@@ -331,6 +331,18 @@ def build_report(results, wii, wii_scaled, synth, synth_walk, elapsed, files_tot
               f"must start within 60 degrees of upright. Sensitivity {pct(tp, len(fs))}, specificity "
               f"{pct(tn, len(ds))} (all subjects): turning over in bed (D14) stops alarming, falls while getting "
               "up or sitting down (F08-F10, F13) are missed more often.", ""]
+    lines += ["", "By age group (SisFall: SA = 23 young adults, SE = 15 elderly people of 60-75 years; among the "
+              "elderly only SE06, a judo expert, simulated falls, and none did D06, D13, D18 or D19):", "",
+              "| group | activity hours | false shake alarms | falls | fall sensitivity | activities | specificity |",
+              "|---|---|---|---|---|---|---|"]
+    for prefix in ("SA", "SE"):
+        fs = [r for r in falls if r["subject"].startswith(prefix)]
+        ds = [r for r in adl if r["subject"].startswith(prefix)]
+        h = sum(r["n"] for r in ds) / 360000.0
+        fa = sum(r["shake"][DEFAULT_SENSITIVITY][0] for r in ds)
+        tp = sum(1 for r in fs if r["fall"])
+        tn = sum(1 for r in ds if not r["fall"])
+        lines.append(f"| {prefix} | {h:.2f} | {fa} | {len(fs)} | {pct(tp, len(fs))} | {len(ds)} | {pct(tn, len(ds))} |")
     lines += ["", "| code | activity | files | with pre-alarm | naive |", "|---|---|---|---|---|"]
     for code in sorted({r["code"] for r in results}):
         rs = [r for r in results if r["code"] == code]
