@@ -35,25 +35,31 @@ _HEX2 = {}  # b"4F" -> 0x4F: one lookup for the two checksum digits
 for _a, _b in _HEX.items():
     for _c, _d in _HEX.items():
         _HEX2[bytes((_a, _c))] = (_b << 4) | _d
-_ADDRESSES = {}  # b"GPGGA" -> ("GP", "GGA") for the usual talkers: one lookup instead of building names
-for _t in _TALKERS.values():
-    for _k in _TYPES.values():
-        _ADDRESSES[(_t + _k).encode()] = (_t, _k)
+_SMALL = {b"": None}  # b"7", b"07", b"007" ... b"999" -> int: small counts, PRNs, angles, SNR in one lookup
+for _i in range(1000):
+    for _w in range(len(str(_i)), 4):
+        _SMALL[b"%0*d" % (_w, _i)] = _i
+_small = _SMALL.__getitem__  # KeyError (anything else: sign, 4 digits, junk) -> the generic layout
 
 
 def _xor_fold(x, n):
     """XOR of the n little-endian bytes of x, by folding it in halves: a few big-int operations in C instead of
-    a Python loop per byte. Bits above the live half are never masked: only the low byte is read at the end."""
-    if n > 8:
+    a Python loop per byte. Bits above the live half are never masked: only the low byte is read at the end.
+    SplitDecoder.parse has the same folds inline for sentences up to 128 bytes."""
+    if n > 128:
+        shift = 1024
+        while shift < n * 8:
+            shift <<= 1
+        while shift > 1024:
+            shift >>= 1
+            x ^= x >> shift
+        x ^= x >> 512
+        x ^= x >> 256
+        x ^= x >> 128
+        x ^= x >> 64
+    elif n > 8:
         if n > 32:
             if n > 64:
-                if n > 128:
-                    shift = 1024
-                    while shift < n * 8:
-                        shift <<= 1
-                    while shift > 1024:
-                        shift >>= 1
-                        x ^= x >> shift
                 x ^= x >> 512
             x ^= x >> 256
         if n > 16:
@@ -63,6 +69,86 @@ def _xor_fold(x, n):
     x ^= x >> 16
     x ^= x >> 8
     return x & 255
+
+
+# Tables for the fields every epoch repeats: a lookup both converts and validates (KeyError -> generic layout).
+_HOUR_MS = {}  # b"00".."23" -> ms
+_MIN_MS = {}  # b"00".."59" -> ms
+_SEC_MS = {}  # b"00".."60" (leap second) -> ms
+_MINUTES = {}  # b"00".."59" -> minutes
+_LAT_MIN = {}  # b"00".."89" -> degrees * 60 (90 itself: generic layout, which checks the range)
+_LON_MIN = {}  # b"000".."179" -> degrees * 60
+for _i in range(180):
+    if _i < 24:
+        _HOUR_MS[b"%02d" % _i] = _i * 3600000
+    if _i < 61:
+        _SEC_MS[b"%02d" % _i] = _i * 1000
+    if _i < 60:
+        _MIN_MS[b"%02d" % _i] = _i * 60000
+        _MINUTES[b"%02d" % _i] = _i
+    if _i < 90:
+        _LAT_MIN[b"%02d" % _i] = _i * 60
+    _LON_MIN[b"%03d" % _i] = _i * 60
+_FRAC_MS = {}  # b"4" -> 400, b"40" -> 400, b"408" -> 408: milliseconds of 1 to 3 decimals
+for _i in range(1000):
+    _FRAC_MS[b"%03d" % _i] = _i
+    if _i % 10 == 0:
+        _FRAC_MS[b"%02d" % (_i // 10)] = _i
+    if _i % 100 == 0:
+        _FRAC_MS[b"%d" % (_i // 100)] = _i
+
+
+def _tod(v):
+    """hhmmss, hhmmss.s, hhmmss.ss or hhmmss.sss -> ms since midnight; None when empty."""
+    n = len(v)
+    if n == 6:
+        return _HOUR_MS[v[:2]] + _MIN_MS[v[2:4]] + _SEC_MS[v[4:]]
+    if n > 7 and v[6] == 46:
+        return _HOUR_MS[v[:2]] + _MIN_MS[v[2:4]] + _SEC_MS[v[4:6]] + _FRAC_MS[v[7:]]
+    if n:
+        _slow()
+    return None
+
+
+def _date(v):
+    if len(v) != 6 or not v.isdigit():
+        _slow()
+    x = int(v)
+    day = x // 10000
+    month = x // 100 % 100
+    yy = x % 100
+    if not (1 <= day <= 31 and 1 <= month <= 12):
+        _slow()
+    return (2000 + yy if yy < 80 else 1900 + yy, month, day)
+
+
+def _lat(v, hemi):
+    """ddmm.m (1 to 12 decimals) and N/S -> degrees: the generic numerator (dd * 60 + mm) * 10**dec + frac over the
+    same divisor, hence the same float. Degrees below 90 and minutes below 60 keep it in range."""
+    frac = v[5:]
+    dec = len(frac)
+    if not frac.isdigit() or dec > 12 or v[4] != 46:  # digits after the point: v[4] exists
+        _slow()
+    num = (_LAT_MIN[v[:2]] + _MINUTES[v[2:4]]) * _POW10[dec] + int(frac)
+    if hemi == b"N":
+        return num / _F60POW10[dec]
+    if hemi == b"S":
+        return -num / _F60POW10[dec]
+    _slow()
+
+
+def _lon(v, hemi):
+    """dddmm.m (1 to 12 decimals) and E/W -> degrees (see _lat)."""
+    frac = v[6:]
+    dec = len(frac)
+    if not frac.isdigit() or dec > 12 or v[5] != 46:  # digits after the point: v[5] exists
+        _slow()
+    num = (_LON_MIN[v[:3]] + _MINUTES[v[3:5]]) * _POW10[dec] + int(frac)
+    if hemi == b"E":
+        return num / _F60POW10[dec]
+    if hemi == b"W":
+        return -num / _F60POW10[dec]
+    _slow()
 
 
 class SplitDecoder(_Sentences):
@@ -80,9 +166,6 @@ class SplitDecoder(_Sentences):
         self._cache = {}
         self._f = []
         self._nf = 0
-        self._fast = {"RMC": self._rmc_fast, "GGA": self._gga_fast, "GSA": self._gsa_fast, "GSV": self._gsv_fast,
-                      "GLL": self._gll_fast, "VTG": self._vtg_fast, "ZDA": self._zda_fast, "GNS": self._gns_fast,
-                      "GST": self._gst_fast}
 
     def _out(self, kind, talker):
         return {"talker": talker, "type": kind}  # parse() merges into the reused dict
@@ -106,7 +189,22 @@ class SplitDecoder(_Sentences):
             body = line[s:star]
             if body.translate(None, _PRINTABLE):
                 raise NMEAError("format", "control byte")
-            if _xor_fold(int.from_bytes(body, "little"), star - s) != want:
+            x = int.from_bytes(body, "little")
+            k = star - s
+            if k > 128:
+                x = _xor_fold(x, k)
+            elif k > 8:  # _xor_fold inline: a call costs as much as two folds
+                if k > 32:
+                    if k > 64:
+                        x ^= x >> 512
+                    x ^= x >> 256
+                if k > 16:
+                    x ^= x >> 128
+                x ^= x >> 64
+            x ^= x >> 32
+            x ^= x >> 16
+            x ^= x >> 8
+            if x & 255 != want:
                 raise NMEAError("checksum")
         else:
             if require_checksum:
@@ -122,8 +220,8 @@ class SplitDecoder(_Sentences):
             raise NMEAError("format", "too many fields")
         self._f = f
         self._nf = nf
-        names = _ADDRESSES.get(f[0])
-        if names is None:
+        layout = _ADDRESSES.get(f[0])
+        if layout is None:
             address = f[0]
             alen = len(address)
             if alen != 5:
@@ -133,11 +231,12 @@ class SplitDecoder(_Sentences):
             talker, kind = _talker_and_kind(address[0], address[1], address[2], address[3], address[4])
             if kind is None:
                 return None
+            fast = _FAST[kind]
         else:
-            talker, kind = names
+            talker, kind, fast = layout
         try:
-            d = self._fast[kind](f, nf, talker)
-        except (_Slow, ValueError):  # not everyday fields (or malformed ones): the generic layout decides
+            d = fast(self, f, nf, talker)
+        except (_Slow, ValueError, KeyError):  # not everyday fields (or malformed ones): the generic layout decides
             self._f = f
             d = self._sentence(None, kind, talker)
         if self.reuse:
@@ -155,14 +254,14 @@ class SplitDecoder(_Sentences):
             f += _EMPTY[nf:14]
         v = f[2]
         status = _CHR[v[0]] if len(v) == 1 else None if not v else _slow()
-        lat = self._lat_fast(f[3], f[4]) if f[3] else None
-        lon = self._lon_fast(f[5], f[6]) if f[5] else None
+        lat = _lat(f[3], f[4]) if f[3] else None
+        lon = _lon(f[5], f[6]) if f[5] else None
         v = f[7]
         speed = float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else _slow()
         v = f[8]
         course = float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else _slow()
         v = f[9]
-        date = self._date_fast(v) if v else None
+        date = _date(v) if v else None
         v = f[10]
         magvar = float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else _slow()
         v = f[11]
@@ -174,20 +273,18 @@ class SplitDecoder(_Sentences):
         mode = _CHR[v[0]] if len(v) == 1 else None if not v else _slow()
         v = f[13]
         nav = _CHR[v[0]] if len(v) == 1 else None if not v else _slow()
-        return {"talker": talker, "type": "RMC", "time_ms": self._time_fast(f[1]), "status": status, "lat": lat,
+        return {"talker": talker, "type": "RMC", "time_ms": _tod(f[1]), "status": status, "lat": lat,
                 "lon": lon, "speed_kn": speed, "course": course, "date": date, "magvar": magvar, "mode": mode,
                 "navstatus": nav}
 
     def _gga_fast(self, f, nf, talker):
         if nf < 15:
             f += _EMPTY[nf:15]
-        tod = self._time_fast(f[1])
-        lat = self._lat_fast(f[2], f[3]) if f[2] else None
-        lon = self._lon_fast(f[4], f[5]) if f[4] else None
-        v = f[6]
-        quality = int(v) if v.isdigit() else None if not v else _slow()
-        v = f[7]
-        sats = int(v) if v.isdigit() else None if not v else _slow()
+        tod = _tod(f[1])
+        lat = _lat(f[2], f[3]) if f[2] else None
+        lon = _lon(f[4], f[5]) if f[4] else None
+        quality = _small(f[6])
+        sats = _small(f[7])
         v = f[8]
         hdop = float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else _slow()
         v = f[9]
@@ -206,8 +303,7 @@ class SplitDecoder(_Sentences):
             f += _EMPTY[nf:19]
         v = f[1]
         opmode = _CHR[v[0]] if len(v) == 1 else None if not v else _slow()
-        v = f[2]
-        fix = int(v) if v.isdigit() else None if not v else _slow()
+        fix = _small(f[2])
         ids = f[3:15]
         joined = b"".join(ids)
         if joined and not joined.isdigit():
@@ -239,44 +335,23 @@ class SplitDecoder(_Sentences):
             signal = int(v) if v.isdigit() else None if not v else _slow()
         sats = None
         if self.satellites:
-            group = f[4:4 + 4 * nsat]
-            joined = b"".join(group)
-            if not joined:
-                sats = ()
-            elif not joined.isdigit():
-                _slow()
-            elif b"" not in group:
-                n = list(map(int, group))
-                sats = tuple(zip(n[0::4], n[1::4], n[2::4], n[3::4]))
-            else:
-                lst = []
-                for a in range(4, 4 + 4 * nsat, 4):
-                    v = f[a]
-                    if v:
-                        e = f[a + 1]
-                        z = f[a + 2]
-                        r = f[a + 3]
-                        lst.append((int(v), int(e) if e else None, int(z) if z else None, int(r) if r else None))
-                sats = tuple(lst)
-        v = f[1]
-        total = int(v) if v.isdigit() else None if not v else _slow()
-        v = f[2]
-        num = int(v) if v.isdigit() else None if not v else _slow()
-        v = f[3]
-        in_view = int(v) if v.isdigit() else None if not v else _slow()
-        return {"talker": talker, "type": "GSV", "total": total, "num": num, "in_view": in_view, "sats": sats,
-                "signal": signal}
+            n = list(map(_small, f[4:4 + 4 * nsat]))
+            prns = n[0::4]
+            sats = zip(prns, n[1::4], n[2::4], n[3::4])
+            sats = tuple(sats) if None not in prns else tuple(s for s in sats if s[0] is not None)
+        return {"talker": talker, "type": "GSV", "total": _small(f[1]), "num": _small(f[2]),
+                "in_view": _small(f[3]), "sats": sats, "signal": signal}
 
     def _gll_fast(self, f, nf, talker):
         if nf < 8:
             f += _EMPTY[nf:8]
-        lat = self._lat_fast(f[1], f[2]) if f[1] else None
-        lon = self._lon_fast(f[3], f[4]) if f[3] else None
+        lat = _lat(f[1], f[2]) if f[1] else None
+        lon = _lon(f[3], f[4]) if f[3] else None
         v = f[6]
         status = _CHR[v[0]] if len(v) == 1 else None if not v else _slow()
         v = f[7]
         mode = _CHR[v[0]] if len(v) == 1 else None if not v else _slow()
-        return {"talker": talker, "type": "GLL", "lat": lat, "lon": lon, "time_ms": self._time_fast(f[5]),
+        return {"talker": talker, "type": "GLL", "lat": lat, "lon": lon, "time_ms": _tod(f[5]),
                 "status": status, "mode": mode}
 
     def _vtg_fast(self, f, nf, talker):
@@ -300,7 +375,7 @@ class SplitDecoder(_Sentences):
     def _zda_fast(self, f, nf, talker):
         if nf < 7:
             f += _EMPTY[nf:7]
-        tod = self._time_fast(f[1])
+        tod = _tod(f[1])
         day, month, year, tz_h, tz_m = [int(v) if v.isdigit() else None if not v else _slow() for v in f[2:7]]
         if (day is not None and not 1 <= day <= 31) or (month is not None and not 1 <= month <= 12):
             _slow()
@@ -310,13 +385,12 @@ class SplitDecoder(_Sentences):
     def _gns_fast(self, f, nf, talker):
         if nf < 14:
             f += _EMPTY[nf:14]
-        tod = self._time_fast(f[1])
-        lat = self._lat_fast(f[2], f[3]) if f[2] else None
-        lon = self._lon_fast(f[4], f[5]) if f[4] else None
+        tod = _tod(f[1])
+        lat = _lat(f[2], f[3]) if f[2] else None
+        lon = _lon(f[4], f[5]) if f[4] else None
         v = f[6]
         mode = v.decode() if v.isalpha() and v.isupper() else None if not v else _slow()
-        v = f[7]
-        sats = int(v) if v.isdigit() else None if not v else _slow()
+        sats = _small(f[7])
         hdop, alt, sep, age = [float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else
                                _slow() for v in f[8:12]]
         v = f[13]
@@ -327,105 +401,11 @@ class SplitDecoder(_Sentences):
     def _gst_fast(self, f, nf, talker):
         if nf < 9:
             f += _EMPTY[nf:9]
-        tod = self._time_fast(f[1])
+        tod = _tod(f[1])
         rms, major, minor, orient, sd_lat, sd_lon, sd_alt = [
             float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else _slow() for v in f[2:9]]
         return {"talker": talker, "type": "GST", "time_ms": tod, "rms": rms, "sd_major": major, "sd_minor": minor,
                 "orient": orient, "sd_lat": sd_lat, "sd_lon": sd_lon, "sd_alt": sd_alt}
-
-    @staticmethod
-    def _time_fast(v):
-        """hhmmss, hhmmss.s, hhmmss.ss or hhmmss.sss -> ms since midnight; None when empty."""
-        n = len(v)
-        if n == 6:
-            if not v.isdigit():
-                _slow()
-            ms = 0
-        elif 8 <= n <= 10 and v[6] == 46:
-            frac = v[7:]
-            if not frac.isdigit():
-                _slow()
-            ms = int(frac) * (100 if n == 8 else 10 if n == 9 else 1)
-            v = v[:6]
-            if not v.isdigit():
-                _slow()
-        elif not v:
-            return None
-        else:
-            _slow()
-        x = int(v)
-        h = x // 10000
-        m = x // 100 % 100
-        s = x % 100
-        if h > 23 or m > 59 or s > 60:
-            _slow()
-        return ((h * 60 + m) * 60 + s) * 1000 + ms
-
-    @staticmethod
-    def _date_fast(v):
-        if len(v) != 6 or not v.isdigit():
-            _slow()
-        x = int(v)
-        day = x // 10000
-        month = x // 100 % 100
-        yy = x % 100
-        if not (1 <= day <= 31 and 1 <= month <= 12):
-            _slow()
-        return (2000 + yy if yy < 80 else 1900 + yy, month, day)
-
-    @staticmethod
-    def _lat_fast(v, hemi):
-        """ddmm.m (1 to 12 decimals) and N/S -> degrees. One int of all the digits: with w = ddmm * 10**dec + frac,
-        the generic numerator (dd * 60 + mm) * 10**dec + frac is w - dd * 40 * 10**dec, the same exact integer
-        over the same divisor, hence the same float."""
-        dec = len(v) - 5
-        if dec < 1 or dec > 12 or v[4] != 46:
-            _slow()
-        digits = v.replace(b".", b"", 1)
-        if not digits.isdigit():
-            _slow()
-        w = int(digits)
-        p = _POW10[dec]
-        deg = w // (100 * p)
-        rest = w - deg * 100 * p
-        if rest >= 60 * p:
-            _slow()
-        num = deg * 60 * p + rest
-        if hemi == b"N":
-            value = num / _F60POW10[dec]
-        elif hemi == b"S":
-            value = -num / _F60POW10[dec]
-        else:
-            _slow()
-        if value > 90.0 or value < -90.0:
-            _slow()
-        return value
-
-    @staticmethod
-    def _lon_fast(v, hemi):
-        """dddmm.m (1 to 12 decimals) and E/W -> degrees (see _lat_fast)."""
-        dec = len(v) - 6
-        if dec < 1 or dec > 12 or v[5] != 46:
-            _slow()
-        digits = v.replace(b".", b"", 1)
-        if not digits.isdigit():
-            _slow()
-        w = int(digits)
-        p = _POW10[dec]
-        deg = w // (100 * p)
-        rest = w - deg * 100 * p
-        if rest >= 60 * p:
-            _slow()
-        num = deg * 60 * p + rest
-        if hemi == b"E":
-            value = num / _F60POW10[dec]
-        elif hemi == b"W":
-            value = -num / _F60POW10[dec]
-        else:
-            _slow()
-        if value > 180.0 or value < -180.0:
-            _slow()
-        return value
 
     # ---- generic field accessors (field index i of self._f; buf unused) ----
     def _int(self, buf, i):
@@ -567,3 +547,12 @@ class SplitDecoder(_Sentences):
         if len(f) != 6 or not f.isdigit():
             raise NMEAError("format", "date")
         return _check_date(int(f))
+
+
+_FAST = {"RMC": SplitDecoder._rmc_fast, "GGA": SplitDecoder._gga_fast, "GSA": SplitDecoder._gsa_fast,
+         "GSV": SplitDecoder._gsv_fast, "GLL": SplitDecoder._gll_fast, "VTG": SplitDecoder._vtg_fast,
+         "ZDA": SplitDecoder._zda_fast, "GNS": SplitDecoder._gns_fast, "GST": SplitDecoder._gst_fast}
+_ADDRESSES = {}  # b"GPGGA" -> ("GP", "GGA", fast layout) for the usual talkers: no names built per sentence
+for _t in _TALKERS.values():
+    for _k in _TYPES.values():
+        _ADDRESSES[(_t + _k).encode()] = (_t, _k, _FAST[_k])
