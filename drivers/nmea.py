@@ -683,9 +683,9 @@ class NMEAParser:
                 if sentence is None:
                     self.skipped += 1
                 else:
-                    self.sentences += 1
+                    self.sentences += 1  # before handler: it may read the counters
                     handler(sentence)
-        finally:
+        finally:  # even when handler raises
             self.noise_bytes += noise
 
     def _feed_stream(self, data, handler):

@@ -30,6 +30,7 @@ def _slow():
 
 
 _EMPTY = (b"",) * MAX_FIELDS  # pads a short sentence so a fast layout can index its last field
+_CLEAN = bytes(c for c in range(32, 127) if c != 42)  # printable but '*': what a sentence body may hold
 _NUMBER = b"0123456789.+-"  # float() accepts exactly our number syntax once the bytes are all from this set
 _HEX2 = {}  # b"4F" -> 0x4F: one lookup for the two checksum digits
 for _a, _b in _HEX.items():
@@ -170,11 +171,9 @@ class SplitDecoder(_Sentences):
     def _out(self, kind, talker):
         return {"talker": talker, "type": kind}  # parse() merges into the reused dict
 
-    def parse(self, buf, start, end, require_checksum):
-        line = buf[start:end]
-        if line.__class__ is not bytes:
-            line = bytes(line)
-        line = line.strip(b" \r\n\t")
+    def _body(self, line, require_checksum):
+        """The sentence between '$' (or '!') and '*hh' of a stripped line, its checksum verified; any framing
+        error raised."""
         s = 1 if line[:1] in (b"$", b"!") else 0
         n = len(line)
         if n - s < 5:
@@ -189,37 +188,54 @@ class SplitDecoder(_Sentences):
             body = line[s:star]
             if body.translate(None, _PRINTABLE):
                 raise NMEAError("format", "control byte")
-            x = int.from_bytes(body, "little")
-            k = star - s
-            if k > 128:
-                x = _xor_fold(x, k)
-            elif k > 8:  # _xor_fold inline: a call costs as much as two folds
-                if k > 32:
-                    if k > 64:
-                        x ^= x >> 512
-                    x ^= x >> 256
-                if k > 16:
-                    x ^= x >> 128
-                x ^= x >> 64
-            x ^= x >> 32
-            x ^= x >> 16
-            x ^= x >> 8
-            if x & 255 != want:
+            if _xor_fold(int.from_bytes(body, "little"), star - s) != want:
                 raise NMEAError("checksum")
+            return body
+        if require_checksum:
+            raise NMEAError("nochecksum")
+        body = line[s:] if s else line
+        if body.translate(None, _PRINTABLE):
+            raise NMEAError("format", "control byte")
+        return body
+
+    def parse(self, buf, start, end, require_checksum):
+        line = buf[start:end]
+        if line.__class__ is not bytes:
+            line = bytes(line)
+        line = line.strip(b" \r\n\t")
+        n = len(line)
+        star = n - 3
+        if n >= 6 and line[0] == 36 and line[star] == 42:  # the everyday "$...*hh"
+            want = _HEX2.get(line[star + 1:])
+            body = line[1:star]
+            if want is None or body.translate(None, _CLEAN):
+                body = self._body(line, require_checksum)  # the general path names the error
+            else:
+                x = int.from_bytes(body, "little")
+                k = star - 1
+                if k > 128:
+                    x = _xor_fold(x, k)
+                elif k > 8:  # _xor_fold inline: a call costs as much as two folds
+                    if k > 32:
+                        if k > 64:
+                            x ^= x >> 512
+                        x ^= x >> 256
+                    if k > 16:
+                        x ^= x >> 128
+                    x ^= x >> 64
+                x ^= x >> 32
+                x ^= x >> 16
+                x ^= x >> 8
+                if x & 255 != want:
+                    raise NMEAError("checksum")
         else:
-            if require_checksum:
-                raise NMEAError("nochecksum")
-            body = line[s:] if s else line
-            if body.translate(None, _PRINTABLE):
-                raise NMEAError("format", "control byte")
+            body = self._body(line, require_checksum)
         if body[0] == 80:
             return None
         f = body.split(b",")
         nf = len(f)
         if nf > MAX_FIELDS:
             raise NMEAError("format", "too many fields")
-        self._f = f
-        self._nf = nf
         layout = _ADDRESSES.get(f[0])
         if layout is None:
             address = f[0]
@@ -238,6 +254,7 @@ class SplitDecoder(_Sentences):
             d = fast(self, f, nf, talker)
         except (_Slow, ValueError, KeyError):  # not everyday fields (or malformed ones): the generic layout decides
             self._f = f
+            self._nf = nf
             d = self._sentence(None, kind, talker)
         if self.reuse:
             kept = self._cache.get(kind)
@@ -257,13 +274,13 @@ class SplitDecoder(_Sentences):
         lat = _lat(f[3], f[4]) if f[3] else None
         lon = _lon(f[5], f[6]) if f[5] else None
         v = f[7]
-        speed = float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else _slow()
+        speed = (float(v) if len(v) <= 16 and not v.strip(_NUMBER) else _slow()) if v else None
         v = f[8]
-        course = float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else _slow()
+        course = (float(v) if len(v) <= 16 and not v.strip(_NUMBER) else _slow()) if v else None
         v = f[9]
         date = _date(v) if v else None
         v = f[10]
-        magvar = float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else _slow()
+        magvar = (float(v) if len(v) <= 16 and not v.strip(_NUMBER) else _slow()) if v else None
         v = f[11]
         if magvar is not None and v == b"W":
             magvar = -magvar
@@ -286,13 +303,13 @@ class SplitDecoder(_Sentences):
         quality = _small(f[6])
         sats = _small(f[7])
         v = f[8]
-        hdop = float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else _slow()
+        hdop = (float(v) if len(v) <= 16 and not v.strip(_NUMBER) else _slow()) if v else None
         v = f[9]
-        alt = float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else _slow()
+        alt = (float(v) if len(v) <= 16 and not v.strip(_NUMBER) else _slow()) if v else None
         v = f[11]
-        sep = float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else _slow()
+        sep = (float(v) if len(v) <= 16 and not v.strip(_NUMBER) else _slow()) if v else None
         v = f[13]
-        age = float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else _slow()
+        age = (float(v) if len(v) <= 16 and not v.strip(_NUMBER) else _slow()) if v else None
         v = f[14]
         station = int(v) if v.isdigit() else None if not v else _slow()
         return {"talker": talker, "type": "GGA", "time_ms": tod, "lat": lat, "lon": lon, "quality": quality,
@@ -315,13 +332,18 @@ class SplitDecoder(_Sentences):
             prns = None
             used = 12 - ids.count(b"")
         v = f[15]
-        pdop = float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else _slow()
+        pdop = (float(v) if len(v) <= 16 and not v.strip(_NUMBER) else _slow()) if v else None
         v = f[16]
-        hdop = float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else _slow()
+        hdop = (float(v) if len(v) <= 16 and not v.strip(_NUMBER) else _slow()) if v else None
         v = f[17]
-        vdop = float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else _slow()
+        vdop = (float(v) if len(v) <= 16 and not v.strip(_NUMBER) else _slow()) if v else None
         v = f[18]
-        system = int(v) if v.isdigit() else None if not v else self._lenient_int(None, 18)
+        if v and not v.isdigit():
+            self._f = f
+            self._nf = nf
+            system = self._lenient_int(None, 18)
+        else:
+            system = int(v) if v else None
         return {"talker": talker, "type": "GSA", "opmode": opmode, "fix": fix, "used": used, "prns": prns,
                 "pdop": pdop, "hdop": hdop, "vdop": vdop, "system": system}
 
@@ -358,7 +380,7 @@ class SplitDecoder(_Sentences):
         if nf < 10:
             f += _EMPTY[nf:10]
         v = f[1]
-        course = float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else _slow()
+        course = (float(v) if len(v) <= 16 and not v.strip(_NUMBER) else _slow()) if v else None
         if nf > 2 and f[2] and f[2] != b"T":  # old receivers: course,course_mag,knots,kmh without unit letters
             a, b, c = f[2], f[3], f[4]
             mode = None
@@ -366,9 +388,9 @@ class SplitDecoder(_Sentences):
             a, b, c = f[3], f[5], f[7]
             v = f[9]
             mode = _CHR[v[0]] if len(v) == 1 else None if not v else _slow()
-        mag = float(a) if len(a) <= 16 and not a.strip(_NUMBER) and a else None if not a else _slow()
-        kn = float(b) if len(b) <= 16 and not b.strip(_NUMBER) and b else None if not b else _slow()
-        kmh = float(c) if len(c) <= 16 and not c.strip(_NUMBER) and c else None if not c else _slow()
+        mag = (float(a) if len(a) <= 16 and not a.strip(_NUMBER) else _slow()) if a else None
+        kn = (float(b) if len(b) <= 16 and not b.strip(_NUMBER) else _slow()) if b else None
+        kmh = (float(c) if len(c) <= 16 and not c.strip(_NUMBER) else _slow()) if c else None
         return {"talker": talker, "type": "VTG", "course": course, "course_mag": mag, "speed_kn": kn,
                 "speed_kmh": kmh, "mode": mode}
 
@@ -391,8 +413,8 @@ class SplitDecoder(_Sentences):
         v = f[6]
         mode = v.decode() if v.isalpha() and v.isupper() else None if not v else _slow()
         sats = _small(f[7])
-        hdop, alt, sep, age = [float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else
-                               _slow() for v in f[8:12]]
+        hdop, alt, sep, age = [(float(v) if len(v) <= 16 and not v.strip(_NUMBER) else
+                               _slow()) if v else None for v in f[8:12]]
         v = f[13]
         nav = _CHR[v[0]] if len(v) == 1 else None if not v else _slow()
         return {"talker": talker, "type": "GNS", "time_ms": tod, "lat": lat, "lon": lon, "mode": mode,
@@ -403,7 +425,7 @@ class SplitDecoder(_Sentences):
             f += _EMPTY[nf:9]
         tod = _tod(f[1])
         rms, major, minor, orient, sd_lat, sd_lon, sd_alt = [
-            float(v) if len(v) <= 16 and not v.strip(_NUMBER) and v else None if not v else _slow() for v in f[2:9]]
+            (float(v) if len(v) <= 16 and not v.strip(_NUMBER) else _slow()) if v else None for v in f[2:9]]
         return {"talker": talker, "type": "GST", "time_ms": tod, "rms": rms, "sd_major": major, "sd_minor": minor,
                 "orient": orient, "sd_lat": sd_lat, "sd_lon": sd_lon, "sd_alt": sd_alt}
 
