@@ -99,16 +99,30 @@ for _i in range(1000):
         _FRAC_MS[b"%d" % (_i // 100)] = _i
 
 
+# The last time and position decoded, as one (input, value) tuple each (one assignment: safe across threads).
+# A receiver repeats them in every sentence of an epoch (GGA, GLL, RMC...): the repeats cost a bytes comparison.
+_last_tod = (b"", None)
+_last_lat = (None, None, None)
+_last_lon = (None, None, None)
+
+
 def _tod(v):
     """hhmmss, hhmmss.s, hhmmss.ss or hhmmss.sss -> ms since midnight; None when empty."""
+    global _last_tod
+    last = _last_tod
+    if v == last[0]:
+        return last[1]
     n = len(v)
-    if n == 6:
-        return _HOUR_MS[v[:2]] + _MIN_MS[v[2:4]] + _SEC_MS[v[4:]]
     if n > 7 and v[6] == 46:
-        return _HOUR_MS[v[:2]] + _MIN_MS[v[2:4]] + _SEC_MS[v[4:6]] + _FRAC_MS[v[7:]]
-    if n:
+        t = _HOUR_MS[v[:2]] + _MIN_MS[v[2:4]] + _SEC_MS[v[4:6]] + _FRAC_MS[v[7:]]
+    elif n == 6:
+        t = _HOUR_MS[v[:2]] + _MIN_MS[v[2:4]] + _SEC_MS[v[4:]]
+    elif n:
         _slow()
-    return None
+    else:
+        return None
+    _last_tod = (v, t)
+    return t
 
 
 def _date(v):
@@ -126,30 +140,44 @@ def _date(v):
 def _lat(v, hemi):
     """ddmm.m (1 to 12 decimals) and N/S -> degrees: the generic numerator (dd * 60 + mm) * 10**dec + frac over the
     same divisor, hence the same float. Degrees below 90 and minutes below 60 keep it in range."""
+    global _last_lat
+    last = _last_lat
+    if v == last[0] and hemi == last[1]:
+        return last[2]
     frac = v[5:]
     dec = len(frac)
     if not frac.isdigit() or dec > 12 or v[4] != 46:  # digits after the point: v[4] exists
         _slow()
     num = (_LAT_MIN[v[:2]] + _MINUTES[v[2:4]]) * _POW10[dec] + int(frac)
     if hemi == b"N":
-        return num / _F60POW10[dec]
-    if hemi == b"S":
-        return -num / _F60POW10[dec]
-    _slow()
+        value = num / _F60POW10[dec]
+    elif hemi == b"S":
+        value = -num / _F60POW10[dec]
+    else:
+        _slow()
+    _last_lat = (v, hemi, value)
+    return value
 
 
 def _lon(v, hemi):
     """dddmm.m (1 to 12 decimals) and E/W -> degrees (see _lat)."""
+    global _last_lon
+    last = _last_lon
+    if v == last[0] and hemi == last[1]:
+        return last[2]
     frac = v[6:]
     dec = len(frac)
     if not frac.isdigit() or dec > 12 or v[5] != 46:  # digits after the point: v[5] exists
         _slow()
     num = (_LON_MIN[v[:3]] + _MINUTES[v[3:5]]) * _POW10[dec] + int(frac)
     if hemi == b"E":
-        return num / _F60POW10[dec]
-    if hemi == b"W":
-        return -num / _F60POW10[dec]
-    _slow()
+        value = num / _F60POW10[dec]
+    elif hemi == b"W":
+        value = -num / _F60POW10[dec]
+    else:
+        _slow()
+    _last_lon = (v, hemi, value)
+    return value
 
 
 class SplitDecoder(_Sentences):
