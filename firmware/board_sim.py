@@ -12,7 +12,6 @@ real chip driver: each sample of an "imu" line is one sample period of the chip 
 only once the driver has started it). Sample lines are parsed in place, with no allocation per sample; a
 malformed sample is skipped (counted in `imu_bad`), a line longer than the line buffer is dropped whole.
 """
-import select
 import termios
 
 from drivers.compat import asleep_ms
@@ -23,8 +22,12 @@ _VTIME = 5
 
 
 class PtyUART:
-    """machine.UART's non-blocking subset (any, read, write) over a pty: VMIN=0/VTIME=0 makes read() return
-    what is there at once, so bytes are pulled into a buffer and any() can tell exactly how many wait."""
+    """machine.UART's non-blocking subset (any, read, readinto, write) over a pty: VMIN=0/VTIME=0 makes a read
+    return what is there at once, so bytes are pulled into a receive buffer and any() can tell how many wait.
+
+    The receive buffer is allocated once (rxbuf bytes) and reused: growing and replacing buffers on every read
+    left the 256 kB heap in holes too small for the drivers' own buffers. When it is full, further bytes wait in
+    the pty, as with hardware flow control."""
 
     def __init__(self, path, rxbuf=2048):
         self.path = path
@@ -35,48 +38,67 @@ class PtyUART:
         attrs[6][_VMIN] = 0
         attrs[6][_VTIME] = 0
         termios.tcsetattr(fd, termios.TCSANOW, attrs)
-        self._poll = select.poll()
-        self._poll.register(fd, select.POLLIN)
         self._chunk = bytearray(256)
-        self._rx = bytearray()
-        self._rxbuf = rxbuf
+        self._chunk_mv = memoryview(self._chunk)
+        self._buf = bytearray(rxbuf)
+        self._mv = memoryview(self._buf)
+        self._start = 0
+        self._end = 0
 
     def _pull(self):
+        size = len(self._buf)
         for _ in range(16):  # bounded: at most 4 KiB per call
-            if not self._poll.poll(0):
-                return
-            n = self._file.readinto(self._chunk)
+            room = size - self._end
+            if room == 0:
+                if self._start == 0:
+                    return
+                self._compact()
+                room = size - self._end
+            n = self._file.readinto(self._chunk if room >= 256 else self._chunk_mv[:room])
             if not n:
                 return
-            room = self._rxbuf - len(self._rx)
-            if room <= 0:
-                return  # like a real UART: the ring buffer overflows and bytes are lost
-            self._rx.extend(self._chunk[:min(n, room)])
+            self._mv[self._end:self._end + n] = self._chunk_mv[:n]
+            self._end += n
+
+    def _compact(self):
+        buf = self._buf
+        start = self._start
+        count = self._end - start
+        for i in range(count):  # rare (only when the buffer filled up): a loop copies without a temporary
+            buf[i] = buf[start + i]
+        self._start = 0
+        self._end = count
+
+    def _taken(self, count):
+        self._start += count
+        if self._start == self._end:
+            self._start = self._end = 0
 
     def any(self):
         self._pull()
-        return len(self._rx)
+        return self._end - self._start
 
     def read(self, n=None):
         self._pull()
-        if not self._rx:
+        avail = self._end - self._start
+        if not avail:
             return None
-        if n is None or n >= len(self._rx):
-            data = bytes(self._rx)
-            self._rx = bytearray()
-        else:
-            data = bytes(self._rx[:n])
-            self._rx = self._rx[n:]
+        if n is not None and n < avail:
+            avail = n
+        data = bytes(self._mv[self._start:self._start + avail])
+        self._taken(avail)
         return data
 
     def readinto(self, buf):
-        """machine.UART.readinto: what read() left first, then straight from the pty into buf. Returns the count
+        """machine.UART.readinto: what is buffered first, then straight from the pty into buf. Returns the count
         or None; allocates nothing on the usual path (the control line's sample stream uses it)."""
-        if self._rx:
-            n = min(len(buf), len(self._rx))
-            buf[:n] = self._rx[:n]
-            self._rx = self._rx[n:]
-            return n
+        avail = self._end - self._start
+        if avail:
+            if avail > len(buf):
+                avail = len(buf)
+            buf[:avail] = self._mv[self._start:self._start + avail]
+            self._taken(avail)
+            return avail
         return self._file.readinto(buf) or None
 
     def write(self, data):
@@ -270,8 +292,9 @@ class SimBoard:
         self.gps_model = gps_model
         self.imu_model = imu_model
         self.imu_address = imu_address
-        # 4 KiB: 2.7 s of accelerometer lines at 100 Hz, should a task hold the loop for a while.
-        self._control = _Control(PtyUART(control_path, rxbuf=4096))
+        # The control line is read with readinto (straight from the pty, whose kernel buffer holds seconds of
+        # accelerometer lines): its own buffer only serves the rare read().
+        self._control = _Control(PtyUART(control_path, rxbuf=256))
         self.sim_imu = None
         if imu_model == "LIS3DH":
             self.i2c = SimI2C(before=self._control.pump)
