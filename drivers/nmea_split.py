@@ -36,7 +36,7 @@ _HEX2 = {}  # b"4F" -> 0x4F: one lookup for the two checksum digits
 for _a, _b in _HEX.items():
     for _c, _d in _HEX.items():
         _HEX2[bytes((_a, _c))] = (_b << 4) | _d
-_SMALL = {b"": None}  # b"7", b"07", b"007" ... b"999" -> int: small counts, PRNs, angles, SNR in one lookup
+_SMALL = dict.fromkeys((b"",))  # b"" -> None; b"7", b"07", b"007" ... b"999" -> int: counts, PRNs, angles, SNR
 for _i in range(1000):
     for _w in range(len(str(_i)), 4):
         _SMALL[b"%0*d" % (_w, _i)] = _i
