@@ -30,10 +30,12 @@ Two field decoders give identical results (tests/hub/test_nmea_fuzz.py checks th
 - in place (the default on MicroPython): the scan works on the caller's bytes (or on the parser's fixed line
   buffer when a sentence straddles two reads), numbers are decoded digit by digit, talker and type names are
   shared constants: a sentence costs its result dict and its float fields;
-- split (the default on CPython, in drivers/nmea_split.py, which MicroPython never loads): one bytes.split per
-  sentence, the checksum folded as one big int, a fast layout per type where bytes.isdigit, int() and float() do
-  the work in C on everyday fields, the generic per-field methods for anything else; for the hub's speed (at
-  least 3x pynmea2 on the same fields), at the price of a bytes object per field, which CPython does not mind.
+- split (the default on CPython, in drivers/nmea_split.py, which MicroPython never loads): feed() cuts a read
+  into lines with one bytes.split, each sentence into fields with another, the checksum is folded as one big
+  int, and a fast layout per type converts everyday fields with C calls and small tables (remembering the last
+  time and coordinates, which an epoch's sentences repeat); any other field form goes to the generic per-field
+  methods. For the hub's speed (3x pynmea2 or more on the same fields, tools/bench_nmea.py), at the price of a
+  bytes object per field, which CPython does not mind.
 NMEAParser(satellites=False, reuse=True), what drivers.gps uses, also skips satellite tuples and overwrites one
 dict per sentence type. tools/bench_nmea.py measures sentences per second and bytes allocated per sentence.
 

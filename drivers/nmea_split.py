@@ -2,7 +2,11 @@
 
 MicroPython never imports this module (NMEAParser decodes in place there), so its code and tables cost the
 wearable no heap. Results and errors are those of the in-place decoder: tests/hub/test_nmea_fuzz.py compares both
-on random input.
+on random input, tests/hub/test_nmea_split.py on fields in every odd form.
+
+Where the time goes (CPython 3.11, ~6 us a sentence on the 2-core dev box): framing, checksum and split about a
+third, the fields the rest; so the layouts avoid a Python call per field, and whatever a table or a C method can
+check and convert at once goes through it.
 """
 from drivers.nmea import (
     _CHR,
