@@ -25,6 +25,7 @@ from firmware.uplink import Uplink
 from firmware.vibration import Vibrator
 
 BUTTON_POLL_MS = 10
+PREALARM_REPEAT_MS = 5000  # the fall pre-alarm buzzes again this often until it is cancelled or sent
 # Statuses from the hub and what the wearer feels.
 STATUS_PATTERN = {"RCV": "received", "ACK": "ack", "DSP": "dispatched"}
 
@@ -71,6 +72,7 @@ class App:
         # Fall pre-alarm: open until _fall_until; a press cancels it, and the rest of that press (a cancel hold,
         # a duress tap) is absorbed until the button has been released for longer than a pattern gap.
         self._fall_until = None
+        self._fall_buzz = 0
         self._fall_gesture = False
         self._fall_released = None
         self.motion = None
@@ -158,7 +160,8 @@ class App:
         window_s = self.cfg["fall_cancel_s"]
         log("fw.fall_prealarm", impact_ago_ms=ticks_diff(ticks_ms(), impact_ms), window_s=window_s)
         self.vibrator.play("prealarm")
-        self._fall_until = ticks_add(ticks_ms(), window_s * 1000)
+        self._fall_buzz = ticks_ms()
+        self._fall_until = ticks_add(self._fall_buzz, window_s * 1000)
         self._sync_cancel_window()
 
     def _fall_tick(self, now, event):
@@ -176,6 +179,9 @@ class App:
                 log("fw.fall_alarm", window_s=self.cfg["fall_cancel_s"])
                 self.vibrator.play("pressed")
                 self._last_alarm = self.raise_alarm("FALL", "MED")
+            elif ticks_diff(now, self._fall_buzz) >= PREALARM_REPEAT_MS:
+                self._fall_buzz = now  # a wearer who is dazed may miss one buzz
+                self.vibrator.play("prealarm")
         if self._fall_gesture:
             if event is not None:
                 log("fw.button", kind=event[0], arg=event[1], absorbed="fall_cancel")
