@@ -103,11 +103,13 @@ for _i in range(1000):
         _FRAC_MS[b"%d" % (_i // 100)] = _i
 
 
-# The last time and position decoded, as one (input, value) tuple each (one assignment: safe across threads).
-# A receiver repeats them in every sentence of an epoch (GGA, GLL, RMC...): the repeats cost a bytes comparison.
+# The last time, position and date decoded, as one (input, value) tuple each (one assignment: safe across threads).
+# A receiver repeats them in every sentence of an epoch (GGA, GLL, RMC...), the date all day: a repeat costs a
+# bytes comparison.
 _last_tod = (b"", None)
 _last_lat = (None, None, None)
 _last_lon = (None, None, None)
+_last_date = (None, None)
 
 
 def _tod(v):
@@ -130,6 +132,11 @@ def _tod(v):
 
 
 def _date(v):
+    """ddmmyy -> (year, month, day), the year pivoted at 80 (as _check_date)."""
+    global _last_date
+    last = _last_date
+    if v == last[0]:
+        return last[1]
     if len(v) != 6 or not v.isdigit():
         _slow()
     x = int(v)
@@ -138,7 +145,9 @@ def _date(v):
     yy = x % 100
     if not (1 <= day <= 31 and 1 <= month <= 12):
         _slow()
-    return (2000 + yy if yy < 80 else 1900 + yy, month, day)
+    date = (2000 + yy if yy < 80 else 1900 + yy, month, day)
+    _last_date = (v, date)
+    return date
 
 
 def _lat(v, hemi):
