@@ -20,7 +20,12 @@ Algorithm:
 5. Burst gate: a burst of motion starts after CALM_MS below the threshold; a shake must be recognised within
    RUN_MAX_MS of its burst's start. Jogging or running down stairs is one long burst: after its first seconds
    it can no longer fire. Then REFRACTORY_MS of silence: one shake, one alarm.
-6. A gap of more than GAP_MS between samples (the IMU slept until motion woke it) resets the detector, so no
+6. Calm start: each episode's threshold follows the activity before it (ADAPT_PCT of the mean |h| over ~1.3 s,
+   clamped to LOW_PCT..100 % of the threshold). Starting from a still device, an episode needs 80 % of the
+   threshold, LOW_EXCURSIONS excursions (3 when all are strong), no extra vertical margin (there is no gait to
+   reject), and must be recognised within LOW_RUN_MS. Walking or stairs keep the full threshold. The real Wiimote
+   shakes (docs/triggers.md) are short and irregular: a still hand's shake is recognised one swing sooner.
+7. A gap of more than GAP_MS between samples (the IMU slept until motion woke it) resets the detector, so no
    stored time outlives the 2**30 ms ticks wrap.
 """
 from drivers.compat import ticks_add, ticks_diff
@@ -46,6 +51,14 @@ GAP_MS = 1000  # samples further apart (the IMU slept, the firmware stalled) sta
 CALM_MS = 1000  # a burst of motion starts after this long below the threshold
 STRONG_PCT = 150  # excursions reaching 1.5x the threshold are "strong": all strong -> one excursion fewer
 RUN_MAX_MS = 2500  # a shake is recognised within this long of its burst's start, or it is sport
+# Calm start (see docs/triggers.md): a shake that begins while the device was still needs less. The threshold of an
+# episode is ADAPT_PCT of the mean |h| (L1, over ~1.3 s) before it, clamped to LOW_PCT..100 % of the threshold:
+# a still device (|h| ~50 mg of noise) gets LOW_PCT, walking or stairs (300+ mg) the full threshold.
+LOW_PCT = 80  # 1.2 g at the default sensitivity: tuned on odd SisFall subjects and Wiimote subjects 1, 3, 5, 7, 9
+ADAPT_PCT = 1500
+LOW_EXCURSIONS = 4  # a calm-start episode needs at most this many excursions (3 when all are strong)
+LOW_RUN_MS = 2000  # ... and must be recognised within this long of its start
+LOW_HALF_MAX_MS = HALF_MAX_MS
 
 
 def _isqrt(n):
@@ -74,7 +87,9 @@ class ShakeDetector:
     def __init__(self, rate_hz=100, sensitivity=DEFAULT_SENSITIVITY, threshold_mg=None, excursions=None,
                  half_min_ms=HALF_MIN_MS, half_max_ms=HALF_MAX_MS, refractory_ms=REFRACTORY_MS, ratio_pct=RATIO_PCT,
                  align_pct=ALIGN_PCT, vertical_pct=VERTICAL_PCT, calm_ms=CALM_MS, run_max_ms=RUN_MAX_MS,
-                 strong_pct=STRONG_PCT, vertical_cos2_pct=VERTICAL_COS2_PCT):
+                 strong_pct=STRONG_PCT, vertical_cos2_pct=VERTICAL_COS2_PCT, low_mg=None, adapt_pct=ADAPT_PCT,
+                 low_run_ms=LOW_RUN_MS, low_half_max_ms=LOW_HALF_MAX_MS, low_vertical=False, low_excursions=None,
+                 low_ratio_pct=None):
         if sensitivity not in SENSITIVITY:
             raise ValueError("shake sensitivity must be 1..5, got %r" % (sensitivity,))
         thr, exc = SENSITIVITY[sensitivity]
@@ -96,6 +111,17 @@ class ShakeDetector:
         self._thr4 = self.threshold_mg >> 3
         self._thr4_sq = self._thr4 * self._thr4
         self._strong4 = self._thr4 * strong_pct // 100 if strong_pct else 0
+        self.low_mg = self.threshold_mg * LOW_PCT // 100 if low_mg is None else low_mg
+        self._low4 = self.low_mg >> 3
+        self.adapt_pct = adapt_pct
+        self.low_run_ms = low_run_ms
+        self.low_half_max_ms = low_half_max_ms
+        self.low_vertical = low_vertical
+        self.low_ratio_pct = ratio_pct if low_ratio_pct is None else low_ratio_pct
+        if low_excursions is None:
+            low_excursions = self.excursions if self.excursions < LOW_EXCURSIONS else LOW_EXCURSIONS
+        self.low_excursions = low_excursions
+        self._ka = self._k + 2  # activity level: a mean of |h| over ~1.3 s at 100 Hz
         self.reset()
 
     def reset(self):
@@ -103,6 +129,7 @@ class ShakeDetector:
         self._primed = False
         self._sample_t = 0
         self._gx = self._gy = self._gz = 0
+        self._act = 0
         self._restart()
 
     def _restart(self):
@@ -119,6 +146,8 @@ class ShakeDetector:
         self._loud_seen = False
         self._loud_t = 0
         self._run_t = 0
+        self._e4 = self._thr4
+        self._chain_t = 0
 
     def _capture(self, hx, hy, hz):
         n = _isqrt(hx * hx + hy * hy + hz * hz)
@@ -147,7 +176,11 @@ class ShakeDetector:
         hx = (ax_mg - (self._gx >> k)) >> 3
         hy = (ay_mg - (self._gy >> k)) >> 3
         hz = (az_mg - (self._gz >> k)) >> 3
-        loud = hx * hx + hy * hy + hz * hz >= self._thr4_sq
+        m2 = hx * hx + hy * hy + hz * hz
+        loud = m2 >= self._thr4_sq
+        # Activity level: a running mean of |h| (L1, 8 mg units, scaled by 2**ka) over the last ~1.3 s.
+        self._act += (hx if hx >= 0 else -hx) + (hy if hy >= 0 else -hy) + (hz if hz >= 0 else -hz) - (
+            self._act >> self._ka)
         if loud:
             # A burst of motion begins after calm_ms without any: a shake must be recognised early in its
             # burst. Sport (jogging, running down stairs) is one long burst and stops counting after run_max_ms.
@@ -162,50 +195,68 @@ class ShakeDetector:
                 return None
             self._quiet = False
         if self._count == 0:
-            if loud:
-                self._start(hx, hy, hz, t_ms)
+            self._begin(hx, hy, hz, m2, t_ms)
             return None
+        e4 = self._e4
+        low = e4 < self._thr4
         since = ticks_diff(t_ms, self._last_t)
-        if since > self.half_max_ms:
+        if since > (self.low_half_max_ms if low else self.half_max_ms):
             self._count = 0  # too slow: not a shake (or the shake is over)
-            if loud:
-                self._start(hx, hy, hz, t_ms)
+            self._begin(hx, hy, hz, m2, t_ms)
             return None
         p = (hx * self._ux + hy * self._uy + hz * self._uz) >> 6
         if p > self._peak:
             self._peak = p  # how far this excursion went along its own direction
-        if p > -self._thr4:
+        if p > -e4:
             return None
         if since < self.half_min_ms:
             self._start(hx, hy, hz, t_ms)  # ringing after an impact, not a hand's swing
             return None
-        if self.vertical_pct != 100 and p * 100 > -self._thr4 * self.vertical_pct and self._vertical(hx, hy, hz):
+        if (self.vertical_pct != 100 and (self.low_vertical or not low) and p * 100 > -e4 * self.vertical_pct
+                and self._vertical(hx, hy, hz)):
             return None  # along gravity, gait and stairs swing hard: a vertical shake must be stronger
-        if self._align64 and p * p * 64 < self._align64 * (hx * hx + hy * hy + hz * hz):
+        if self._align64 and p * p * 64 < self._align64 * m2:
             self._start(hx, hy, hz, t_ms)  # the swing turned sideways: a body moving, not a hand shaking
             return None
-        if self.ratio_pct and self._count >= 2:
+        ratio = self.low_ratio_pct if low else self.ratio_pct
+        if ratio and self._count >= 2:
             prev = self._half
-            if since * 100 > prev * self.ratio_pct or prev * 100 > since * self.ratio_pct:
+            if since * 100 > prev * ratio or prev * 100 > since * ratio:
                 self._start(hx, hy, hz, t_ms)
                 return None
         self._half = since
-        if self._peak >= self._strong4:
+        if self.strong_pct and self._peak * 100 >= e4 * self.strong_pct:
             self._strong += 1
         self._peak = 0
         self._capture(hx, hy, hz)
         self._last_t = t_ms
         self._count += 1
+        need = self.low_excursions if low else self.excursions
         # Enough excursions, or one fewer when all the completed ones were strong (a hard shake is sure sooner).
-        if self._count >= self.excursions or (
-                self.strong_pct and self._count == self.excursions - 1 and self._strong >= self._count - 1):
+        if self._count >= need or (self.strong_pct and self._count == need - 1 and self._strong >= self._count - 1):
             self._count = 0
-            if self.run_max_ms and ticks_diff(t_ms, self._run_t) > self.run_max_ms:
+            if self.run_max_ms and self._loud_seen and ticks_diff(t_ms, self._run_t) > self.run_max_ms:
                 return None  # deep inside a long burst of vigorous movement: sport, not a call for help
+            if low and ticks_diff(t_ms, self._chain_t) > self.low_run_ms:
+                return None  # a gentle rhythm that went on too long: a gesture or gait, not a call for help
             self._quiet = True
             self._quiet_until = ticks_add(t_ms, self.refractory_ms)
             return self._onset_t
         return None
+
+    def _begin(self, hx, hy, hz, m2, t_ms):
+        # A new episode: its threshold follows the activity just before it (calm -> low_mg, busy -> threshold_mg).
+        e4 = self._level()
+        if m2 >= e4 * e4:
+            self._e4 = e4
+            self._chain_t = t_ms
+            self._start(hx, hy, hz, t_ms)
+
+    def _level(self):
+        e4 = (self._act >> self._ka) * self.adapt_pct // 100
+        if e4 < self._low4:
+            return self._low4
+        return self._thr4 if e4 > self._thr4 else e4
 
     def _vertical(self, hx, hy, hz):
         # Within ~35 degrees of gravity: cos^2 >= 2/3. In 8 mg units so the products stay small ints.
@@ -217,6 +268,12 @@ class ShakeDetector:
         return d * d * 100 >= self.vertical_cos2_pct * (hx * hx + hy * hy + hz * hz) * (gx * gx + gy * gy + gz * gz)
 
     def _start(self, hx, hy, hz, t_ms):
+        if self._e4 < self._thr4:
+            # A gentle episode that broke: the activity it raised decides the threshold from now on.
+            e4 = self._level()
+            if e4 > self._e4:
+                self._e4 = e4
+                self._chain_t = t_ms
         self._capture(hx, hy, hz)
         self._strong = 0
         self._peak = 0

@@ -84,10 +84,34 @@ def test_every_axis_and_diagonal():
         assert len(hits) == 1, axis
 
 
-def test_vertical_shake_needs_more_strength():
+def busy(n=300):
+    # Walking-like activity: a 1.8 Hz vertical bounce of 0.7 g (too slow and too weak to be a shake itself).
+    return sine(n, 1.8, 700, axis=(0.0, 1.0, 0.0))
+
+
+def test_vertical_shake_needs_more_strength_while_busy():
     vertical = (0.0, 1.0, 0.0)  # along gravity: where stairs and jogging bounce the body
-    assert run(still(200) + sine(300, 5.0, 2000, axis=vertical)) == []
-    assert len(run(still(200) + sine(300, 5.0, 4000, axis=vertical))) == 1
+    assert run(still(200) + busy() + sine(300, 5.0, 2000, axis=vertical)) == []
+    assert len(run(still(200) + busy() + sine(300, 5.0, 4000, axis=vertical))) == 1
+    # From a still device there is no gait to reject: the same 2 g vertical shake is a call for help.
+    assert len(run(still(200) + sine(300, 5.0, 2000, axis=vertical))) == 1
+
+
+def test_calm_start_needs_less():
+    # 1.35 g at 5 Hz: under the default 1.5 g threshold, over the calm-start 1.2 g one.
+    gentle = sine(300, 5.0, 1350)
+    hits = run(still(200) + gentle + still(100))
+    assert len(hits) == 1 and 2000 <= hits[0][1] <= 2100 and hits[0][0] - 2000 <= 1500
+    assert run(still(200) + busy() + gentle + still(100)) == []  # after walking: the full threshold
+    assert ShakeDetector().low_mg == 1200 and ShakeDetector(sensitivity=1).low_mg == 1440
+    assert run(still(200) + gentle + still(100), ShakeDetector(low_mg=1500)) == []  # calm start switched off
+
+
+def test_calm_start_is_one_swing_sooner():
+    # Three strong excursions (1.5 cycles) from a still hand: a short real shake (Wiimote subjects 5 and 8).
+    short = sine(30, 5.0, 3000)
+    assert len(run(still(200) + short + still(200))) == 1
+    assert run(still(200) + short + still(200), ShakeDetector(low_mg=1500)) == []
 
 
 def test_frequency_band():

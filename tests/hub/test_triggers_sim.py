@@ -30,7 +30,7 @@ def test_synthetic_model_is_deterministic_and_documented():
     assert a == b
     samples, onset, params = a
     assert set(params) == {"freq_hz", "amp_g", "duration_s", "position"}
-    assert 2.0 <= params["freq_hz"] <= 7.0 and 2.0 <= params["amp_g"] <= 6.0
+    assert 2.0 <= params["freq_hz"] <= 7.0 and 1.5 <= params["amp_g"] <= 6.0 and 1.0 <= params["duration_s"] <= 3.0
     assert onset == 2000 and samples[0][0] == 0
 
 
