@@ -196,6 +196,7 @@ class App:
             elif ticks_diff(now, self._fall_released) > self.buttons.gap_ms + 200:
                 self._fall_gesture = False
                 self._sync_cancel_window()
+                log("fw.fall_cancel_done")  # the button is back to normal
         return event
 
     # -- the hub's answers ----------------------------------------------------------------------------------
