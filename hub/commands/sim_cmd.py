@@ -26,7 +26,7 @@ def register(subparsers):
     shake.add_argument("--freq", type=float, default=4.0, help="shakes per second (default 4)")
     shake.add_argument("--amplitude", type=int, default=2500, help="milli-g (default 2500)")
     shake.add_argument("--axis", choices=["x", "y", "z"], default="x",
-                       help="device axis; y is vertical when worn upright and needs a harder shake")
+                       help="device axis (x and z horizontal, y vertical when worn upright)")
     shake.set_defaults(func=run, cmd="shake")
     fall = actions.add_parser("fall", help="the wearer falls and lies still (FALL alarm unless cancelled)")
     fall.add_argument("device")

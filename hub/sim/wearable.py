@@ -50,7 +50,8 @@ def shake_samples(rng, seconds=2.0, freq_hz=4.0, amplitude_mg=2500, axis="x", gr
                   rate_hz=DEVICE_RATE_HZ):
     """A hand shaking the device back and forth along `axis` ("x", "y", "z" or a vector): half-cycles of
     1/(2 freq_hz) s jittered +-8 % in length and +-10 % in strength, the first one at 60 % (the hand starts), on
-    top of gravity and 20 mg noise. Along gravity ("y" when upright) the detector wants 1.7x the strength."""
+    top of gravity and 20 mg noise. "y" is along gravity when upright (docs/triggers.md: how the detector treats
+    vertical swings)."""
     direction = _AXES[axis] if isinstance(axis, str) else tuple(axis)
     norm = math.sqrt(sum(c * c for c in direction)) or 1.0
     direction = [c / norm for c in direction]
@@ -253,7 +254,7 @@ class SimulatedWearable:
     # -- the wearer's body (the accelerometer) ----------------------------------------------------------------
     def shake(self, seconds=2.0, freq_hz=4.0, amplitude_mg=2500, axis="x"):
         """Shake the wearable hard (the help gesture); blocks for `seconds`. axis "x"/"z" is horizontal when
-        upright; along "y" (gravity) the detector needs 1.7x the strength (see docs/triggers.md)."""
+        upright, "y" along gravity (docs/triggers.md: vertical swings)."""
         self._move("shake", shake_samples(self._next_rng(), seconds, freq_hz, amplitude_mg, axis),
                    seconds=seconds, freq_hz=freq_hz, amplitude_mg=amplitude_mg, axis=str(axis))
 
