@@ -115,9 +115,10 @@ class DemoSystem:
         self.log(f"mosquitto   listening on 127.0.0.1:{self.broker.port} (per-device credentials, ACLs)")
 
     def _spawn(self, name, cmd, ready_prefix, timeout=60):
-        stderr = open(self.run_dir / f"{name}.log", "wb")
+        stderr = open(self.run_dir / f"{name}.log", "ab")
         process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, cwd=self.run_dir)
         self.processes.append(process)
+        setattr(self, f"{name}_process", process)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             line = process.stdout.readline().decode()
@@ -166,10 +167,22 @@ class DemoSystem:
                       f'lang = "{contact["lang"]}"']
         config = self.run_dir / "hub.toml"
         config.write_text("\n".join(lines) + "\n")
+        self.start_hub()
+
+    def start_hub(self):
+        config = self.run_dir / "hub.toml"
         line = self._spawn("hub", [sys.executable, "-m", "hub.cli", "hub", "run", "--config", str(config)],
                            "console: ")
         self.console_url = line.split("console: ", 1)[1]
         self.log(f"hub         console at {self.console_url}")
+
+    def stop_hub(self, kill=False):
+        """Stop the hub process (SIGTERM, or SIGKILL: a power cut of the Pi). start_hub() brings it back on
+        the same database and modem."""
+        process = self.hub_process
+        process.kill() if kill else process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+        self.processes.remove(process)
 
     def _start_wearable(self, entry):
         device_id = entry["id"]

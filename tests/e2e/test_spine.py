@@ -141,3 +141,18 @@ def test_operator_in_chromium_sees_the_press_live_and_the_wearer_feels_the_click
         assert felt["pattern"] == "ack"
     row = hub_db(system).execute("SELECT acknowledged_by, category FROM alerts WHERE id=?", (alert_id,)).fetchone()
     assert row == ("Sgt. Keita", "AGR")
+
+
+def test_alert_sent_while_the_hub_is_down_is_stored_when_it_comes_back(system):
+    wearable = system.wearables["W1"]
+    system.stop_hub(kill=True)  # the Pi loses power
+    since = len(wearable.logs)
+    wearable.tap(2)  # (a long press may fall in the cancel window of the previous SOS)
+    persisted = wearable.wait_for("fw.alarm_persisted", timeout=30, since=since, category="MED")
+    wearable.wait_for("fw.sms_sent", timeout=60, n=persisted["n"])
+    # The SMS waits on the hub's SIM (or at the SMSC) while nobody reads it.
+    time.sleep(2)
+    system.start_hub()
+    alert = system.wait_alert("W1", timeout=120, counter=persisted["n"])
+    assert alert["state"] == "new"
+    wearable.wait_for("fw.ack", timeout=120, status="RCV", n=persisted["n"])
