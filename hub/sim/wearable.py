@@ -22,9 +22,10 @@ from hub.sim.gps import NMEAFeeder
 from hub.sim.imu import DEVICE_RANGE_G, DEVICE_RATE_HZ
 from hub.sim.mpy import REPO, compile_tree, micropython_binary
 
-# Bytecode loaded from .mpy files lives in the heap: about 140 kB for the whole firmware today (frozen into the
-# firmware image it would live in flash instead). 256 kB is what an ESP32 without PSRAM leaves to Python; the
-# RP2040's ~190 kB needs the modules frozen (docs/installer-guide.md). Tests also run it with less.
+# Bytecode loaded from .mpy files lives in the heap (frozen into the firmware image it would live in flash). This
+# unix port is 64-bit: every object and pointer is about twice its size on the 32-bit RP2040 and ESP32, so the
+# firmware that runs here in 256 kB (about 36 kB free after a collection, docs/motion-firmware.md) needs roughly
+# 130-150 kB there, within the ~190 kB the RP2040 port leaves to Python. Freezing the modules is still advised.
 DEFAULT_HEAP = "256k"
 
 # The wearable upright (pendant or belt clip, y up): the accelerometer reads -1 g on y, as in hub.sim.imu's wear
