@@ -12,7 +12,8 @@ Algorithm:
    A reversal is when h points back along u with at least the threshold: dot(h, u) <= -threshold; u then becomes
    the new direction, so any orientation of the shake works and a turning wrist is followed.
 3. What a hand does and a body does not (each restarts the episode when violated):
-   - rhythm: half-cycles last HALF_MIN_MS..HALF_MAX_MS (2-11 Hz) and consecutive ones differ < RATIO_PCT;
+   - rhythm: half-cycles last HALF_MIN_MS..HALF_MAX_MS (2-11 Hz) and each is within RATIO_PCT of the mean of the
+     episode's earlier ones (real shakes are irregular: one odd swing must not break the rhythm of the rest);
    - alignment: the reversal points within ~32 degrees of straight back (ALIGN_PCT);
    - along gravity (within 45 degrees) the threshold is VERTICAL_PCT higher: gait bounces the body vertically.
 4. Decision: `excursions` consecutive alternating excursions (one fewer when all completed ones reached
@@ -42,7 +43,7 @@ DEFAULT_SENSITIVITY = 3
 
 HALF_MIN_MS = 45  # 11 Hz: faster "half-cycles" are vibration or the ringing after an impact
 HALF_MAX_MS = 250  # 2 Hz: slower swings are body movements (jogging, 2.5-3.3 steps/s, is left to the burst gate)
-RATIO_PCT = 170  # consecutive half-cycles differ by less than 1.7x: a hand's rhythm, not a stride's
+RATIO_PCT = 170  # a half-cycle is within 1.7x of the mean of the episode's earlier ones: a hand, not a stride
 ALIGN_PCT = 85  # a reversal points within ~32 degrees of straight back: a hand, not a rotating body
 VERTICAL_PCT = 170  # along gravity the threshold is 1.7x: stairs and jogging bounce the body vertically
 VERTICAL_COS2_PCT = 50  # "along gravity" = within 45 degrees (cos^2 >= 0.5): runners lean forward
@@ -89,7 +90,7 @@ class ShakeDetector:
                  align_pct=ALIGN_PCT, vertical_pct=VERTICAL_PCT, calm_ms=CALM_MS, run_max_ms=RUN_MAX_MS,
                  strong_pct=STRONG_PCT, vertical_cos2_pct=VERTICAL_COS2_PCT, low_mg=None, adapt_pct=ADAPT_PCT,
                  low_run_ms=LOW_RUN_MS, low_half_max_ms=LOW_HALF_MAX_MS, low_vertical=False, low_excursions=None,
-                 low_ratio_pct=None):
+                 low_ratio_pct=None, ratio_mean=True):
         if sensitivity not in SENSITIVITY:
             raise ValueError("shake sensitivity must be 1..5, got %r" % (sensitivity,))
         thr, exc = SENSITIVITY[sensitivity]
@@ -121,6 +122,7 @@ class ShakeDetector:
         if low_excursions is None:
             low_excursions = self.excursions if self.excursions < LOW_EXCURSIONS else LOW_EXCURSIONS
         self.low_excursions = low_excursions
+        self.ratio_mean = ratio_mean
         self._ka = self._k + 2  # activity level: a mean of |h| over ~1.3 s at 100 Hz
         self.reset()
 
@@ -138,6 +140,7 @@ class ShakeDetector:
         self._strong = 0
         self._peak = 0
         self._half = 0
+        self._hsum = 0
         self._ux = self._uy = self._uz = 0
         self._last_t = 0
         self._onset_t = 0
@@ -220,11 +223,17 @@ class ShakeDetector:
             return None
         ratio = self.low_ratio_pct if low else self.ratio_pct
         if ratio and self._count >= 2:
-            prev = self._half
-            if since * 100 > prev * ratio or prev * 100 > since * ratio:
+            if self.ratio_mean:
+                prev = self._hsum
+                n = self._count - 1
+            else:
+                prev = self._half
+                n = 1
+            if since * 100 * n > prev * ratio or prev * 100 > since * ratio * n:
                 self._start(hx, hy, hz, t_ms)
                 return None
         self._half = since
+        self._hsum += since
         if self.strong_pct and self._peak * 100 >= e4 * self.strong_pct:
             self._strong += 1
         self._peak = 0
@@ -277,6 +286,7 @@ class ShakeDetector:
         self._capture(hx, hy, hz)
         self._strong = 0
         self._peak = 0
+        self._hsum = 0
         self._count = 1
         self._last_t = t_ms
         self._onset_t = t_ms

@@ -221,3 +221,21 @@ def test_after_the_imu_slept_for_days():
     assert len(hits) == 1 and hits[0][1] <= 100
     woke = ticks_add(woke, 3 * 24 * 3600 * 1000)
     assert len(run(still(100) + sine(300, 5.0, 3000), det, t0=woke)) == 1
+
+
+def _halves(lengths, amp):
+    sign = 1
+    for n in lengths:
+        for j in range(n):
+            yield (int(sign * amp * math.sin(math.pi * (j + 0.5) / n)), -1000, 0)
+        sign = -sign
+
+
+def test_one_odd_swing_does_not_break_the_rhythm():
+    # Real shakes alternate long and short swings (consecutive half-cycles differ by a median 1.4x): each
+    # half-cycle is compared with the mean of the earlier ones, not only with the one before.
+    # Half-cycles in 10 ms samples, like a real Wiimote shake's; 2 g, calm start off (the rhythm rule alone).
+    uneven = still(200) + Sig(_halves, (21, 13, 8, 17, 21, 9), 2000) + still(100)
+    hits = run(uneven, ShakeDetector(low_mg=1500))
+    assert len(hits) == 1 and 2000 <= hits[0][1] <= 2100
+    assert run(uneven, ShakeDetector(low_mg=1500, ratio_mean=False)) == []
