@@ -59,7 +59,6 @@ LOW_PCT = 80  # 1.2 g at the default sensitivity: tuned on odd SisFall subjects 
 ADAPT_PCT = 1500
 LOW_EXCURSIONS = 4  # a calm-start episode needs at most this many excursions (3 when all are strong)
 LOW_RUN_MS = 2000  # ... and must be recognised within this long of its start
-LOW_HALF_MAX_MS = HALF_MAX_MS
 
 
 def _isqrt(n):
@@ -89,8 +88,7 @@ class ShakeDetector:
                  half_min_ms=HALF_MIN_MS, half_max_ms=HALF_MAX_MS, refractory_ms=REFRACTORY_MS, ratio_pct=RATIO_PCT,
                  align_pct=ALIGN_PCT, vertical_pct=VERTICAL_PCT, calm_ms=CALM_MS, run_max_ms=RUN_MAX_MS,
                  strong_pct=STRONG_PCT, vertical_cos2_pct=VERTICAL_COS2_PCT, low_mg=None, adapt_pct=ADAPT_PCT,
-                 low_run_ms=LOW_RUN_MS, low_half_max_ms=LOW_HALF_MAX_MS, low_vertical=False, low_excursions=None,
-                 low_ratio_pct=None, ratio_mean=True):
+                 low_run_ms=LOW_RUN_MS, low_vertical=False, low_excursions=None, ratio_mean=True):
         if sensitivity not in SENSITIVITY:
             raise ValueError("shake sensitivity must be 1..5, got %r" % (sensitivity,))
         thr, exc = SENSITIVITY[sensitivity]
@@ -116,9 +114,7 @@ class ShakeDetector:
         self._low4 = self.low_mg >> 3
         self.adapt_pct = adapt_pct
         self.low_run_ms = low_run_ms
-        self.low_half_max_ms = low_half_max_ms
         self.low_vertical = low_vertical
-        self.low_ratio_pct = ratio_pct if low_ratio_pct is None else low_ratio_pct
         if low_excursions is None:
             low_excursions = self.excursions if self.excursions < LOW_EXCURSIONS else LOW_EXCURSIONS
         self.low_excursions = low_excursions
@@ -203,7 +199,7 @@ class ShakeDetector:
         e4 = self._e4
         low = e4 < self._thr4
         since = ticks_diff(t_ms, self._last_t)
-        if since > (self.low_half_max_ms if low else self.half_max_ms):
+        if since > self.half_max_ms:
             self._count = 0  # too slow: not a shake (or the shake is over)
             self._begin(hx, hy, hz, m2, t_ms)
             return None
@@ -221,7 +217,7 @@ class ShakeDetector:
         if self._align64 and p * p * 64 < self._align64 * m2:
             self._start(hx, hy, hz, t_ms)  # the swing turned sideways: a body moving, not a hand shaking
             return None
-        ratio = self.low_ratio_pct if low else self.ratio_pct
+        ratio = self.ratio_pct
         if ratio and self._count >= 2:
             if self.ratio_mean:
                 prev = self._hsum
