@@ -4,9 +4,11 @@ Bambara (bm) falls back to French until a native speaker has checked the wording
 
 WHAT = {
     "fr": {"SOS": "demande de l'aide", "FALL": "a peut-etre fait une chute", "DUR": "est peut-etre menace(e)",
-           "CAN": "a annule l'alerte", "LOWBAT": "batterie faible", "HB": "va bien", "POS": "position"},
+           "CAN": "a annule l'alerte", "LOWBAT": "batterie faible", "HB": "va bien",
+           "POS": "- position precise"},
     "en": {"SOS": "is asking for help", "FALL": "may have fallen", "DUR": "may be under threat",
-           "CAN": "cancelled the alert", "LOWBAT": "battery low", "HB": "is fine", "POS": "position"},
+           "CAN": "cancelled the alert", "LOWBAT": "battery low", "HB": "is fine",
+           "POS": "- precise position"},
 }
 CATEGORY = {
     "fr": {"GEN": "", "MED": "urgence medicale", "AGR": "agression", "FIRE": "incendie", "HAR": "harcelement"},

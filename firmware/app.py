@@ -25,6 +25,8 @@ from firmware.uplink import Uplink
 from firmware.vibration import Vibrator
 
 BUTTON_POLL_MS = 10
+# Alarms whose position matters enough to send a follow-up when the first fix comes after them.
+FOLLOWUP_EVENTS = ("SOS", "FALL", "DUR")
 PREALARM_REPEAT_MS = 5000  # the fall pre-alarm buzzes again this often until it is cancelled or sent
 # Statuses from the hub and what the wearer feels.
 STATUS_PATTERN = {"RCV": "received", "ACK": "ack", "DSP": "dispatched"}
@@ -69,6 +71,7 @@ class App:
         self.cell = None
         self._cancel_until = None
         self._last_alarm = None
+        self._followup = None  # (category, deadline ticks) while an alarm waits for its first fix
         # Fall pre-alarm: open until _fall_until; a press cancels it, and the rest of that press (a cancel hold,
         # a duress tap) is absorbed until the button has been released for longer than a pattern gap.
         self._fall_until = None
@@ -90,6 +93,8 @@ class App:
 
     # -- alarms ------------------------------------------------------------------------------------------
     def raise_alarm(self, event, category="GEN"):
+        """Persist an alarm and hand it to the uplink at once, with the best position there is now. An alarm
+        never waits for a fix: when it went without a fresh one, a POS follow-up carries the fix when it comes."""
         now = ticks_ms()
         counter = self.state.next_counter()
         position = best_position(self.gps.fix(now), self.gps.last_fix(now), None, self.cell, now)
@@ -107,8 +112,23 @@ class App:
         self.state.add({"n": counter, "e": event, "text": text, "tries": 0, "a": summary})
         log("fw.alarm_persisted", n=counter, event=event, category=category,
             fix=position is not None, text=text)
+        if event in FOLLOWUP_EVENTS and (position is None or position["source"] != "gnss"):
+            self._followup = (category, ticks_add(now, self.cfg["followup_s"] * 1000))
         self.uplink.kick()
         return counter
+
+    def check_followup(self):
+        """Send the first fresh fix after an alarm that went without one (called every second)."""
+        if self._followup is None:
+            return
+        category, until = self._followup
+        now = ticks_ms()
+        if self.gps.fix(now) is not None:
+            self._followup = None
+            log("fw.followup", n=self.raise_alarm("POS", category))
+        elif ticks_diff(now, until) > 0:
+            self._followup = None
+            log("fw.followup_gave_up", after_s=self.cfg["followup_s"])
 
     def _battery(self):
         try:
@@ -306,4 +326,5 @@ class App:
         spawn(self.supervised("cell", self.cell_task))
         while True:
             gc.collect()
+            self.check_followup()
             await asleep_ms(1000)

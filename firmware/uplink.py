@@ -7,7 +7,7 @@ from drivers.compat import asleep_ms, ticks_add, ticks_diff, ticks_ms
 from drivers.human import human_alert_text
 
 # Events contacts hear about directly from the wearable (they do not wait for the hub).
-CONTACT_EVENTS = ("SOS", "FALL", "DUR", "CAN")
+CONTACT_EVENTS = ("SOS", "FALL", "DUR", "CAN", "POS")
 
 
 class Uplink:

@@ -49,7 +49,14 @@ class Ingest:
         if status == "new":
             self.timeline.record("hub.stored", device=alert["device_id"], counter=alert["counter"],
                                  alert_id=stored["id"], via=via, event=alert["event"])
-            self.bus.publish(Event("alert.new", stored, {"via": via}))
+            if alert["event"] == "POS":
+                updated = self.store.apply_followup(stored["id"])
+                if updated is not None:
+                    self.timeline.record("hub.position_update", alert_id=updated["id"], counter=alert["counter"])
+                    self.bus.publish(Event("alert.updated", updated, {"position_update": alert["counter"]}))
+                    stored = self.store.get_alert(stored["id"])
+            if stored["state"] != "resolved":
+                self.bus.publish(Event("alert.new", stored, {"via": via}))
             if via != "sms":
                 # The wearable reached us without SMS: its contacts still hear of it by SMS from the hub.
                 for contact in device.contacts:

@@ -157,6 +157,31 @@ class Store:
             row = db.execute("SELECT * FROM alerts WHERE id=?", (alert_id,)).fetchone()
             return "new", _alert_dict(row)
 
+    def apply_followup(self, followup_id, urgent_events=("SOS", "FALL", "DUR"), t=None):
+        """A POS follow-up carries the fix an earlier alarm lacked: move its position onto the device's latest
+        alert that is still open, and close the follow-up itself (it is not a new call for help).
+        Returns the updated open alert, or None when there is none (the follow-up then stays as it is)."""
+        now = t or time.time()
+        with self._tx() as db:
+            followup = db.execute("SELECT * FROM alerts WHERE id=?", (followup_id,)).fetchone()
+            if followup is None or followup["lat"] is None:
+                return None
+            target = db.execute(
+                "SELECT * FROM alerts WHERE device_id=? AND state!='resolved' AND id<? AND event IN (%s) "
+                "ORDER BY counter DESC LIMIT 1" % ",".join("?" * len(urgent_events)),
+                (followup["device_id"], followup_id, *urgent_events)).fetchone()
+            if target is None:
+                return None
+            db.execute("UPDATE alerts SET lat=?, lon=?, acc_m=?, fix_age_s=? WHERE id=?",
+                       (followup["lat"], followup["lon"], followup["acc_m"], followup["fix_age_s"], target["id"]))
+            db.execute("INSERT INTO hops (alert_id, t, hop, detail) VALUES (?,?,?,?)",
+                       (target["id"], now, "hub.position_update",
+                        json.dumps({"counter": followup["counter"], "acc_m": followup["acc_m"]})))
+            db.execute("UPDATE alerts SET state='resolved', resolved_at=?, resolved_by='hub', note=? WHERE id=?",
+                       (now, "position follow-up of alert %d" % target["id"], followup_id))
+            row = db.execute("SELECT * FROM alerts WHERE id=?", (target["id"],)).fetchone()
+            return _alert_dict(row)
+
     def record_rejected(self, via, raw, reason, sender=None, t=None):
         with self._tx() as db:
             db.execute(

@@ -49,8 +49,10 @@ def wearer_plan(count):
 
 class DemoSystem:
     def __init__(self, run_dir, wearables=1, sms_delay_s=(1.0, 3.0), console_port=0, modem_profile="sim800l",
-                 heap=None, log=print, wearable_config=None):
-        """wearable_config: extra firmware config.json entries for every wearable (e.g. {"fall_cancel_s": 5})."""
+                 heap=None, log=print, wearable_config=None, gps_fix_after_s=3):
+        """wearable_config: extra firmware config.json entries for every wearable (e.g. {"fall_cancel_s": 5}).
+        gps_fix_after_s: how long the simulated receivers take to their first fix (a cold start indoors is long)."""
+        self.gps_fix_after_s = gps_fix_after_s
         self.run_dir = Path(run_dir).resolve()
         self.count = wearables
         self.sms_delay_s = sms_delay_s
@@ -190,6 +192,7 @@ class DemoSystem:
                   "wearer": entry["wearer"], "contacts": [entry["contact"]], "retry_s": 60,
                   **self.wearable_config}
         kwargs = {"heap": self.heap} if self.heap else {}
+        kwargs["gps_fix_after_s"] = self.gps_fix_after_s
         wearable = SimulatedWearable(device_id, config, self.modem_ptys[entry["phone"]], timeline=self.timeline,
                                      position=entry["position"], workdir=self.run_dir / device_id,
                                      on_pwrkey=lambda _d, n=entry["phone"]: self.network.power_cycle(n), **kwargs)

@@ -92,3 +92,25 @@ def test_an_mqtt_alert_is_bridged_to_the_contacts_by_sms(hub):
     assert len(contact) == 1
     assert contact[0]["recipient"] == "+22366000001"
     assert "Awa Traoré" in contact[0]["body"] and "osm.org" in contact[0]["body"]
+
+
+def test_a_position_follow_up_completes_the_open_alert_and_is_not_a_new_call(hub):
+    ingest, store, events = hub
+    ingest.handle_text(alert_text(1, position=False), "sms", sender=W1_PHONE)
+    assert ingest.handle_text(alert_text(2, event="POS"), "sms", sender=W1_PHONE) == "new"
+    [sos] = store.list_alerts(states=["new"])
+    assert sos["counter"] == 1 and sos["lat"] == 13.4317 and sos["acc_m"] == 12
+    assert "hub.position_update" in [h["hop"] for h in store.hops(sos["id"])]
+    [follow] = store.list_alerts(states=["resolved"])
+    assert follow["counter"] == 2 and follow["resolved_by"] == "hub"
+    assert [e.kind for e in events] == ["alert.new", "alert.updated"]
+    # Both were receipted, so the wearable stops resending either.
+    assert sorted(r["counter"] for r in receipts(store)) == [1, 2]
+
+
+def test_a_position_follow_up_without_an_open_alert_stays_visible(hub):
+    ingest, store, events = hub
+    ingest.handle_text(alert_text(3, event="POS"), "sms", sender=W1_PHONE)
+    [only] = store.list_alerts()
+    assert only["event"] == "POS" and only["state"] == "new"
+    assert [e.kind for e in events] == ["alert.new"]

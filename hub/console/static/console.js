@@ -380,7 +380,7 @@
     const key = "hop_" + hop.hop.replace(/\W/g, "_");
     const vars = {
       via: d.via ? (t("via_" + d.via) !== "via_" + d.via ? t("via_" + d.via) : d.via) : "",
-      who: d.operator, unit: d.unit, note: d.note, error: d.error, attempt: d.attempt, sender: d.sender,
+      who: d.operator, unit: d.unit, note: d.note, error: d.error, attempt: d.attempt, sender: d.sender, acc: d.acc_m,
     };
     if (TEXT[key] !== undefined) return t(key, vars);
     // A hop this page does not know yet: show it as it is rather than hide it.
