@@ -72,6 +72,7 @@ class App:
         self._cancel_until = None
         self._last_alarm = None
         self._followup = None  # (category, deadline ticks) while an alarm waits for its first fix
+        self._ttff_logged = False
         # Fall pre-alarm: open until _fall_until; a press cancels it, and the rest of that press (a cancel hold,
         # a duress tap) is absorbed until the button has been released for longer than a pattern gap.
         self._fall_until = None
@@ -116,6 +117,37 @@ class App:
             self._followup = (category, ticks_add(now, self.cfg["followup_s"] * 1000))
         self.uplink.kick()
         return counter
+
+    async def gps_power_task(self):
+        """The receiver draws tens of mA while on: on at boot until a fix, then standby; it wakes every
+        gps_refresh_s to keep its almanac and a recent last fix, and at once for an alarm, staying on while a
+        follow-up waits for its fix (a hot start takes seconds)."""
+        uart = self.board.gps_uart
+        model = self.board.gps_model
+        on = True
+        since = ticks_ms()
+        self.gps.wake(since)
+        while True:
+            await asleep_ms(1000)
+            now = ticks_ms()
+            if on:
+                fixed = self.gps.fix(now) is not None
+                if fixed and self.gps.ttff_ms is not None and not self._ttff_logged:
+                    self._ttff_logged = True
+                    log("fw.gps_fix", ttff_ms=self.gps.ttff_ms)
+                on_for = ticks_diff(now, since)
+                done = fixed and on_for >= self.cfg["gps_on_s"] * 1000
+                if self._followup is None and (done or on_for >= self.cfg["gps_max_on_s"] * 1000):
+                    self.gps.sleep(now, uart, model)
+                    on = False
+                    since = now
+                    log("fw.gps_standby", fix=fixed)
+            elif self._followup is not None or ticks_diff(now, since) >= self.cfg["gps_refresh_s"] * 1000:
+                self.gps.wake(now, uart, model)
+                self._ttff_logged = False
+                on = True
+                since = now
+                log("fw.gps_wake", reason="alarm" if self._followup is not None else "refresh")
 
     def check_followup(self):
         """Send the first fresh fix after an alarm that went without one (called every second)."""
@@ -319,6 +351,7 @@ class App:
         else:
             log("fw.no_motion", reason=self._no_motion)
         spawn(self.supervised("gps", lambda: self.gps.run(self.board.gps_uart)))
+        spawn(self.supervised("gps power", self.gps_power_task))
         spawn(self.supervised("modem", self.modem_task))
         while not self.modem.link_up:
             await asleep_ms(50)

@@ -17,6 +17,9 @@ DEFAULTS = {
     "sim_pin": None,
     "cell_refresh_s": 300,
     "followup_s": 600,
+    "gps_on_s": 60,
+    "gps_max_on_s": 300,
+    "gps_refresh_s": 900,
     "fall_cancel_s": 30,
     "shake_sensitivity": 3,
 }
@@ -73,7 +76,7 @@ def parse_config(text):
             raise ConfigError("patterns: keys are press counts like \"2\"")
     cfg["patterns"] = patterns
     for name in ("long_press_ms", "cancel_window_s", "retry_s", "max_tries", "slow_retry_s", "cell_refresh_s",
-                 "followup_s", "fall_cancel_s"):
+                 "followup_s", "fall_cancel_s", "gps_on_s", "gps_max_on_s", "gps_refresh_s"):
         if not isinstance(cfg[name], int) or cfg[name] <= 0:
             raise ConfigError(name + " must be a positive whole number")
     if cfg["shake_sensitivity"] not in (1, 2, 3, 4, 5):

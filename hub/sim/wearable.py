@@ -161,6 +161,7 @@ class SimulatedWearable:
         self._process = None
         self._threads = []
         self._stop = threading.Event()
+        self.gps_standby = threading.Event()
         self._tmp = None
         # The accelerometer stream: an activity (list of samples) replaces rest while it lasts.
         self.imu_seed = 0
@@ -428,11 +429,29 @@ class SimulatedWearable:
     def _feed_gps(self):
         feeder = NMEAFeeder(lat=self.position[0], lon=self.position[1], fix_after_s=self.gps_fix_after_s,
                             start_utc=int(time.time()))
+        self._spawn(self._read_gps_commands, "gps-commands")
 
         def write(data):
+            if self.gps_standby.is_set():
+                return  # a receiver in standby says nothing; it keeps time and ephemeris for a hot start
             try:
                 os.write(self._gps.master, data)
             except OSError:
                 self._stop.set()
 
         feeder.run_to(write, self._stop)
+
+    def _read_gps_commands(self):
+        """What the firmware writes to its receiver: UBX-RXM-PMREQ (u-blox) or $PCAS12 (L76K) put it in standby;
+        any later byte on its UART (u-blox) or $PCAS10 (L76K) wakes it."""
+        while not self._stop.is_set():
+            try:
+                data = os.read(self._gps.master, 256)
+            except OSError:
+                return
+            if b"\xb5\x62\x02\x41" in data or b"$PCAS12" in data:
+                self.gps_standby.set()
+                self._record("sim.gps", state="standby")
+            elif self.gps_standby.is_set():
+                self.gps_standby.clear()
+                self._record("sim.gps", state="awake")
