@@ -119,7 +119,10 @@ def test_a_fall_not_cancelled_is_a_fall_alert_after_the_window(system):
     wearable.wait_for("fw.ack", since=mark, timeout=60, status="RCV", n=persisted["n"])
     falling.join(30)
     felt = [e["pattern"] for e in hops_since(wearable, mark, "fw.vibrate")]
-    assert felt[:2] == ["prealarm", "pressed"]
+    # The pre-alarm repeats every 5 s through the window, then the alarm is felt as sent.
+    assert "pressed" in felt
+    before = felt[:felt.index("pressed")]
+    assert before and set(before) == {"prealarm"}
     assert not hops_since(wearable, mark, "fw.fall_cancelled", "fw.shake")
 
 
