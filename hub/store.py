@@ -257,6 +257,10 @@ class Store:
             )
             if ack is not None:
                 recipient, build_body = ack
+                # A newer status says everything an unsent older one would (ACK implies RCV): send only the
+                # newest, so "help has seen you" is not queued behind a receipt on a slow modem.
+                db.execute("UPDATE outbox SET state='superseded' WHERE alert_id=? AND kind='ack' AND state='pending'",
+                           (alert_id,))
                 _enqueue_ack(db, row["device_id"], recipient, build_body, alert_id, now)
             row = db.execute("SELECT * FROM alerts WHERE id=?", (alert_id,)).fetchone()
             return _alert_dict(row)

@@ -83,8 +83,9 @@ def test_ack_is_enqueued_in_the_same_transaction_with_a_fresh_hub_counter(store)
     _, stored = store.record_alert(alert, text, "sms")
     store.enqueue_ack("W1", lambda h: f"RCV h={h}", "+22376000001", stored["id"])
     store.transition(stored["id"], "acknowledge", "op", ack=("+22376000001", lambda h: f"ACK h={h}"))
-    bodies = [m["body"] for m in store.outbox(stored["id"])]
-    assert bodies == ["RCV h=1", "ACK h=2"]
+    messages = [(m["body"], m["state"]) for m in store.outbox(stored["id"])]
+    # The unsent receipt is superseded: the ACK says it too, and the wearer feels "help has seen you" sooner.
+    assert messages == [("RCV h=1", "superseded"), ("ACK h=2", "pending")]
 
 
 def test_a_failing_ack_builder_rolls_back_the_transition(store):

@@ -361,6 +361,7 @@
       items.push({ t: hop.t, text: hopText(hop), kind: hop.hop });
     }
     for (const m of a.outbox || []) {
+      if (m.state === "superseded") continue;  // a newer status to the wearable replaced it before it was sent
       const what = m.kind === "ack" ? t("msg_ack", { status: t("status_" + m.status) }) : t("msg_other", { kind: m.kind, to: m.recipient });
       items.push({ t: m.created_at, text: t("msg_queued", { what }), kind: "outbox.queued" });
       if (m.state === "sent") items.push({ t: m.sent_at, text: t("msg_sent", { what }), kind: "outbox.sent" });
