@@ -35,6 +35,7 @@ FUNCTIONS = {
     "gps_enable": ("out", False),
     "imu_i2c": ("i2c", True),
     "imu_int": ("in", False),
+    "rtc_int": ("in", False),
     "battery_adc": ("adc", True),
     "charge_status": ("in", False),
 }
@@ -131,6 +132,9 @@ def parse_pinout(text):
     if not isinstance(parts, dict) or parts.get("modem") not in MODEM_TIMING:
         raise PinoutError("pinout 'parts.modem' must be one of %s" % ", ".join(sorted(MODEM_TIMING)))
     _int_field("parts", parts, "imu_address", 0x08, 0x77)
+    _int_field("parts", parts, "rtc_address", 0x08, 0x77, required=False)
+    if parts.get("rtc_address") is not None and parts.get("rtc_address") == parts["imu_address"]:
+        raise PinoutError("pinout 'parts.rtc_address' %d is the IMU's address too" % parts["rtc_address"])
     functions = data.get("functions")
     if not isinstance(functions, dict):
         raise PinoutError("pinout 'functions' must be an object")
@@ -309,6 +313,8 @@ class Board:
         self.gps_model = parts.get("gps")
         self.imu_model = parts.get("imu")
         self.imu_address = parts["imu_address"]
+        self.rtc_model = parts.get("rtc")
+        self.rtc_address = parts.get("rtc_address")
         self._machine = machine
         Pin = machine.Pin
 
@@ -331,6 +337,7 @@ class Board:
         spec = f["imu_i2c"]
         self.i2c = machine.I2C(spec["id"], sda=Pin(spec["sda"]), scl=Pin(spec["scl"]), freq=spec["freq"])
         self.imu_int = self._input("imu_int")
+        self.rtc_int = self._input("rtc_int")
         self.modem_ri = self._input("modem_ri")
         self.modem_dtr = self._output("modem_dtr")
         self.gps_enable = self._output("gps_enable")

@@ -30,6 +30,7 @@ TARGETS = {
     ("imu_i2c", "i2c_sda"): ("imu", "SDA"),
     ("imu_i2c", "i2c_scl"): ("imu", "SCL"),
     ("imu_int", "in"): ("imu", "INT1"),
+    ("rtc_int", "in"): ("rtc", "INT (100 kOhm pull-up to 3V3)"),
     ("button", "in"): ("wearer", "button to GND"),
     ("motor", "pwm"): ("wearer", "motor MOSFET gate"),
     ("motor", "out"): ("wearer", "motor MOSFET gate"),
@@ -37,8 +38,9 @@ TARGETS = {
     ("battery_adc", "adc"): ("power", "VBAT divider midpoint"),
     ("charge_status", "in"): ("power", "charger CHRG"),
 }
-COMPONENT_ORDER = ("modem", "gps", "imu", "wearer", "power")
-COLORS = {"modem": "#c0392b", "gps": "#2471a3", "imu": "#7d3c98", "wearer": "#1e8449", "power": "#b9770e"}
+COMPONENT_ORDER = ("modem", "gps", "imu", "rtc", "wearer", "power")
+COLORS = {"modem": "#c0392b", "gps": "#2471a3", "imu": "#7d3c98", "rtc": "#117a65", "wearer": "#1e8449",
+          "power": "#b9770e"}
 POWER_NOTES = {
     "a": [
         "Battery + (protected 1,000 mAh LiPo) -> modem VBAT directly, short thick wires, 2 x 470 uF + 100 nF + "
@@ -64,6 +66,7 @@ def _component_title(component, pinout):
         "modem": f"Modem {parts['modem']}",
         "gps": f"GPS {parts.get('gps', '')}",
         "imu": f"IMU {parts.get('imu', '')} (I2C 0x{parts['imu_address']:02X})",
+        "rtc": f"RTC {parts.get('rtc', '')} (I2C 0x{parts.get('rtc_address') or 0:02X}, on the IMU's bus)",
         "wearer": "Button, motor, LED",
         "power": "Battery and charger",
     }[component]
@@ -173,7 +176,7 @@ def bom_markdown():
     lines += [
         "",
         "Reading it: build A with the SIM800L (Mali, 2G) meets the goal; build A with the A7670E (France, LTE) misses "
-        "it by about 3 EUR, mostly the LTE module (8.80) against the SIM800L (2.60). What would close the gap: "
+        "it by about 4 EUR, mostly the LTE module (8.80) against the SIM800L (2.60). What would close the gap: "
         "the RP2040 chip, its flash and crystal on the carrier PCB instead of a Pico board (about 1.2 EUR instead "
         "of 3.70, but the carrier then needs its own 3.3 V buck-boost), a PCB-trace LTE antenna instead of the FPC "
         "one, or a module price negotiated above 1,000 units. Build B (the LilyGO board) costs about 39 EUR: "

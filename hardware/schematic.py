@@ -148,6 +148,11 @@ IMU = template("LIS3DH", "U", [
     (1, "VDD", T.PWRIN), (2, "VDD_IO", T.PWRIN), (3, "GND", T.PWRIN), (4, "SDA", T.BIDIR), (5, "SCL", T.INPUT),
     (6, "INT1", T.OUTPUT), (7, "SDO_SA0", T.INPUT), (8, "CS", T.INPUT),
 ])
+RTC = template("PCF8563", "U", [
+    (1, "OSCI", T.PASSIVE), (2, "OSCO", T.PASSIVE), (3, "INT", T.OPENCOLL), (4, "VSS", T.PWRIN), (5, "SDA", T.BIDIR),
+    (6, "SCL", T.INPUT), (7, "CLKOUT", T.OPENCOLL), (8, "VDD", T.PWRIN),
+])
+CRYSTAL = two_pin("32.768 kHz crystal", "Y")
 CHARGER = template("TP4056", "U", [
     (1, "TEMP", T.INPUT), (2, "PROG", T.PASSIVE), (3, "GND", T.PWRIN), (4, "VCC", T.PWRIN), (5, "BAT", T.PASSIVE),
     (6, "STDBY", T.OPENCOLL), (7, "CHRG", T.OPENCOLL), (8, "CE", T.INPUT),
@@ -159,6 +164,8 @@ LILYGO = template("LilyGO T-A7670G R2 (GPS)", "A", [
 ])
 
 MODULES = {PICO.name, LILYGO.name}
+# inputs with a pull-up inside the part (A76XX / SIM800L hardware design: PWRKEY and RESET pulled up internally)
+INTERNAL_PULL_UPS = {"PWRKEY", "RESET"}
 
 
 def wearer_parts(cc, vbat, gnd, v3):
@@ -196,7 +203,27 @@ def imu_parts(cc, gnd, v3):
         line += pull[1]
         v3 += pull[2]
     cc.join("IMU_INT", cc.mcu_pin("imu_int"), imu["INT1"])
+    cc.i2c = (sda, scl)
     return imu
+
+
+def rtc_parts(cc, gnd, v3):
+    """The external RTC whose alarm wakes the RP2040 from dormant: on the IMU's bus, powered from the always-on
+    3V3 rail (so no backup cell), INT open drain with its own pull-up, CLKOUT unused (disabled by firmware)."""
+    rtc, xtal = cc.part(RTC, ref="U8"), cc.part(CRYSTAL, ref="Y1")
+    v3 += rtc["VDD"]
+    gnd += rtc["VSS"]
+    cc.decouple(v3, gnd, "100nF")
+    sda, scl = cc.i2c
+    sda += rtc["SDA"]
+    scl += rtc["SCL"]
+    cc.join("RTC_OSCI", rtc["OSCI"], xtal[1])  # OSCI carries the integrated load capacitance
+    cc.join("RTC_OSCO", rtc["OSCO"], xtal[2])
+    rtc["CLKOUT"] += cc.circuit.NC
+    pull = cc.r("100k")
+    cc.join("RTC_INT", cc.mcu_pin("rtc_int"), rtc["INT"], pull[1])
+    v3 += pull[2]
+    return rtc
 
 
 def build_a():
@@ -276,6 +303,7 @@ def build_a():
     cc.join("GPS_ANT", gps["RF_IN"], cc.part(ANTENNA, ref="AE2")["FEED"])
 
     imu_parts(cc, gnd, v3)
+    rtc_parts(cc, gnd, v3)
     wearer_parts(cc, vbat, gnd, v3)
 
     adc = cc.net("VBAT_SENSE")
@@ -358,6 +386,12 @@ def design_rule_problems(cc):
         bulk = sum(_cap_uf(c.value) for c in caps_to_gnd(cc.modem_vbat))
         if bulk < BULK_UF_MIN:
             problems.append(f"modem VBAT has {bulk:.0f} uF, needs >= {BULK_UF_MIN:.0f} uF for 2 A bursts")
+    for net in nets:  # an open-drain output idles floating without a resistor to a supply
+        if any(p.func == T.OPENCOLL for p in net.pins) and net is not gnd:
+            pulled = any(p.part.ref_prefix == "R" or p.func == T.PULLUP for p in net.pins)
+            internal = any(p.name in INTERNAL_PULL_UPS for p in net.pins)
+            if not (pulled or internal):
+                problems.append(f"open-drain net {net.name} has no pull-up")
     for motor in (p for p in cc.circuit.parts if p.ref_prefix == "M"):
         motor_nets = {id(p.net) for p in motor.pins}
         diodes = [d for d in cc.circuit.parts if d.ref_prefix == "D" and {id(p.net) for p in d.pins} == motor_nets]

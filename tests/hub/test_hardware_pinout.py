@@ -19,7 +19,7 @@ MACHINE_CONSTRUCTORS = {"Pin", "I2C", "SoftI2C", "UART", "PWM", "ADC", "SPI", "S
 BOARD_INTERFACE = {
     "name", "mcu", "pinout", "button", "motor", "led", "modem_uart", "modem_power", "modem_dtr", "modem_ri",
     "gps_uart", "gps_enable", "i2c", "imu_int", "imu_model", "imu_address", "modem_model", "gps_model",
-    "battery_percent", "battery_mv", "charging",
+    "battery_percent", "battery_mv", "charging", "rtc_int", "rtc_model", "rtc_address",
 }
 
 
@@ -396,3 +396,19 @@ def test_board_builds_and_power_cycles_on_micropython(tmp_path):
     lines = [line for line in result.stdout.splitlines() if line.startswith("BOARD")]
     # 38130 / 65535 * 3.3 V * 2 = 3.84 V: 50 % on the LiPo curve
     assert lines == ["BOARD a A7670E 0 1 1 50 False True 65535", "BOARD b A7670G 1 2 0 50 False True 65535"]
+
+
+def test_rtc_address_is_checked_and_the_board_exposes_the_rtc():
+    data = copy.deepcopy(pinout("a"))
+    data["parts"]["rtc_address"] = data["parts"]["imu_address"]
+    with pytest.raises(BOARD.PinoutError, match="rtc_address"):
+        BOARD.parse_pinout(data)
+    data["parts"]["rtc_address"] = 0x90
+    with pytest.raises(BOARD.PinoutError, match="rtc_address"):
+        BOARD.parse_pinout(data)
+    board = BOARD.Board(pinout("a"), _MinimalMachine())
+    assert (board.rtc_model, board.rtc_address) == ("PCF8563", 0x51) and board.rtc_int is not None
+    without = copy.deepcopy(pinout("a"))
+    del without["functions"]["rtc_int"], without["parts"]["rtc"], without["parts"]["rtc_address"]
+    bare = BOARD.Board(BOARD.parse_pinout(without), _MinimalMachine())
+    assert (bare.rtc_int, bare.rtc_address) == (None, None)

@@ -60,10 +60,19 @@ s_net = s.Net("IMU_VDD_FLOATING", circuit=cc.circuit)
 s_net += pin_on(cc, "U4", "VDD")
 results["unpowered"] = check(cc)
 
+cc = s.build_a()  # the RTC's open-drain INT without its pull-up
+pull = next(p.part for p in pin_on(cc, "U8", "INT").net.pins if p.part.ref_prefix == "R")
+pull[1].disconnect()
+results["no_pull_up"] = check(cc)
+
+cc = s.build_a()  # the RTC's decoupling capacitor: its VDD is the 3V3 net, shared with the IMU and shifter
+results["rtc_bus"] = sorted(f"{p.part.ref}.{p.name}" for p in pin_on(cc, "U8", "SDA").net.pins)
+results["rtc_int_mcu"] = sorted(f"{p.part.ref}.{p.name}" for p in pin_on(cc, "U8", "INT").net.pins)
+
 original = s.load_pinout
 def with_supply_switch(build):
     data = original(build)
-    data["functions"]["modem_power_en"] = {"pin": 12, "mode": "out", "active": "high"}
+    data["functions"]["modem_power_en"] = {"pin": 16, "mode": "out", "active": "high"}
     return data
 s.load_pinout = with_supply_switch
 results["unwired_function"] = check(s.build_a())
@@ -112,6 +121,22 @@ def test_rules_catch_a_motor_without_flyback_diode(results):
 
 def test_rules_catch_a_pinout_function_the_schematic_does_not_wire(results):
     assert "pinout function modem_power_en is not wired in the schematic" in results["unwired_function"]["rules"]
+
+
+def test_rules_catch_an_open_drain_output_without_pull_up(results):
+    assert "open-drain net RTC_INT has no pull-up" in results["no_pull_up"]["rules"]
+
+
+def test_build_a_rtc_shares_the_imu_bus_and_wakes_the_mcu_on_its_pinout_pin():
+    pinout = json.loads((REPO / "hardware" / "build-a" / "pinout.json").read_text())
+    assert pinout["parts"]["rtc"] == "PCF8563" and pinout["parts"]["rtc_address"] == 0x51
+    assert pinout["parts"]["rtc_address"] not in (0x18, 0x19, 0x68, 0x69)  # LIS3DH SA0 low/high, MPU-6050 AD0
+
+
+def test_build_a_rtc_wiring(results):
+    assert {"U1.GP6", "U4.SDA", "U8.SDA"} <= set(results["rtc_bus"])
+    pin = json.loads((REPO / "hardware" / "build-a" / "pinout.json").read_text())["functions"]["rtc_int"]["pin"]
+    assert f"U1.GP{pin}" in results["rtc_int_mcu"] and "U8.INT" in results["rtc_int_mcu"]
 
 
 @pytest.mark.parametrize("build", ["a", "b"])
