@@ -25,6 +25,7 @@ from pathlib import Path
 
 from hub.sim.broker import MosquittoBroker, free_port
 from hub.sim.network import NetworkClient
+from hub.sim.process import stop_process
 from hub.sim.wearable import SimulatedWearable
 from hub.timeline import Timeline, read_timeline
 
@@ -89,13 +90,7 @@ class DemoSystem:
         for wearable in self.wearables.values():
             wearable.stop()
         for process in reversed(self.processes):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop_process(process, grace_s=10)
         if self.network is not None:
             self.network.close()
         if self.broker is not None:

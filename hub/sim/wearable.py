@@ -21,6 +21,7 @@ from pathlib import Path
 from hub.sim.gps import NMEAFeeder
 from hub.sim.imu import DEVICE_RANGE_G, DEVICE_RATE_HZ
 from hub.sim.mpy import REPO, compile_tree, micropython_binary
+from hub.sim.process import stop_process
 
 # Bytecode loaded from .mpy files lives in the heap (frozen into the firmware image it would live in flash). This
 # unix port is 64-bit: every object and pointer is about twice its size on the 32-bit RP2040 and ESP32, so the
@@ -203,13 +204,7 @@ class SimulatedWearable:
 
     def stop(self):
         self._stop.set()
-        if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        stop_process(self._process)
         for pty in (getattr(self, "_control", None), getattr(self, "_gps", None)):
             if pty is not None:
                 pty.close()
