@@ -13,6 +13,19 @@ GOAL_DAYS = 14
 GPS_MODES = ("on-alert", "always")
 MODEM_MODES = ("drx", "gated")
 MCU_SLEEPS = ("light", "dormant")
+# Named operating profiles. "as-built" is what the firmware does today (the MicroPython firmware has no sleep or
+# modem gating yet, so its registered-modem light sleep is the honest figure); "standby" is the design build A's RTC
+# exists for: modem switched off between heartbeats, RP2040 dormant until the RTC alarm, the button or the IMU.
+PROFILES = {
+    "as-built": {"modem_mode": "drx", "mcu_sleep": "light"},
+    "standby": {"modem_mode": "gated", "mcu_sleep": "dormant"},
+}
+PROFILE_NOTES = {
+    "as-built": "modem registered and reachable at once, MCU in light sleep: what the firmware does today",
+    "standby": "modem off between heartbeats (hub SMS wait at the SMSC until the next heartbeat; during an alert the "
+               "modem stays on until the alert is closed), MCU dormant woken by the RTC alarm, button or IMU: needs "
+               "firmware support not written yet",
+}
 STATES = ("sleep", "modem_idle", "imu_wake", "awake", "gps_acquire", "modem_register", "sms_transmit")
 STATE_DESCRIPTIONS = {
     "sleep": "MCU asleep, modem powered down, GPS backup only",
@@ -98,14 +111,15 @@ def state_currents(data, modem, gps_always=False, mcu_sleep="light"):
     m = {k: v["ma"] for k, v in data["modems"][modem].items()}
     gps_idle = f["gps_tracking"] if gps_always else f["gps_backup"]
     mcu_idle = f["mcu_dormant"] if mcu_sleep == "dormant" else f["mcu_sleep"]
-    base_sleep = mcu_idle + f["imu_lowpower"] + gps_idle + f["quiescent"]
-    base_awake = f["mcu_active"] + f["imu_lowpower"] + gps_idle + f["quiescent"]
+    quiescent = f["quiescent"] + f.get("rtc", 0.0)  # the RTC keeps time in every state
+    base_sleep = mcu_idle + f["imu_lowpower"] + gps_idle + quiescent
+    base_awake = f["mcu_active"] + f["imu_lowpower"] + gps_idle + quiescent
     return {
         "sleep": base_sleep + m["off"],
         "modem_idle": base_sleep + m["sleep_drx"],
-        "imu_wake": f["mcu_active"] + f["imu_active"] + gps_idle + f["quiescent"] + m["sleep_drx"],
+        "imu_wake": f["mcu_active"] + f["imu_active"] + gps_idle + quiescent + m["sleep_drx"],
         "awake": base_awake + m["idle"],
-        "gps_acquire": f["mcu_active"] + f["imu_lowpower"] + f["gps_acquire"] + f["quiescent"] + m["idle"],
+        "gps_acquire": f["mcu_active"] + f["imu_lowpower"] + f["gps_acquire"] + quiescent + m["idle"],
         "modem_register": base_awake + m["register"],
         "sms_transmit": base_awake + m["sms"],
     }
@@ -175,7 +189,7 @@ def advice(budget, data=None):
                      "the hub's SMS then wait at the SMSC until the next heartbeat")
     if c.mcu_sleep == "light" and "mcu_dormant" in (data or load_power_data(c.build))["figures"]:
         deep = compute(PowerConfig(**{**c.__dict__, "mcu_sleep": "dormant", "modem_mode": "gated"}), data)
-        lines.append(f"dormant sleep woken by an external RTC alarm (--mcu-sleep dormant), modem gated: "
+        lines.append(f"dormant sleep woken by the RTC alarm, modem gated (--profile standby): "
                      f"{deep.days:.1f} days")
     slower = compute(PowerConfig(**{**c.__dict__, "heartbeat_min": c.heartbeat_min * 4}), data)
     lines.append(f"a heartbeat every {c.heartbeat_min * 4:g} min: {slower.days:.1f} days")
@@ -185,6 +199,27 @@ def advice(budget, data=None):
     lines.append(f"the standby floor is {sleep_share:.2f} mA: a microcontroller that sleeps below 0.1 mA (bare "
                  "RP2040 dormant with an RTC wake, or ESP32 deep sleep) and LTE PSM/eDRX (AT+CPSMS/AT+CEDRXS, "
                  "where the network grants it) lower it most")
+    return lines
+
+
+def profile_budgets(config, data=None):
+    """The budget of each named profile for this configuration's build, battery and heartbeat, in PROFILES order;
+    profiles the build cannot run (no dormant figure) are left out."""
+    data = data or load_power_data(config.build)
+    budgets = {}
+    for name, settings in PROFILES.items():
+        if settings["mcu_sleep"] == "dormant" and "mcu_dormant" not in data["figures"]:
+            continue
+        budgets[name] = compute(PowerConfig(**{**config.__dict__, **settings}), data)
+    return budgets
+
+
+def format_profiles(config, data=None):
+    lines = ["profiles (same battery, heartbeat and alerts):"]
+    for name, budget in profile_budgets(config, data).items():
+        verdict = "meets" if budget.meets_goal else "does NOT meet"
+        lines.append(f"  {name:<9} {budget.days:>5.1f} days ({verdict} the {GOAL_DAYS}-day goal): "
+                     f"{PROFILE_NOTES[name]}")
     return lines
 
 
@@ -207,6 +242,7 @@ def format_budget(budget, data=None):
         f"average current {budget.average_ma:.2f} mA -> {budget.hours:.0f} h = {budget.days:.1f} days "
         f"({verdict} the {GOAL_DAYS}-day goal)",
     ]
+    lines += format_profiles(c, data)
     extra = advice(budget, data)
     if extra:
         lines.append("what would reach it:")

@@ -34,6 +34,7 @@ def test_average_is_the_time_weighted_sum_of_the_states():
     # the standby state dominates: modem registered and sleeping, everything else asleep
     f, m = data["figures"], data["modems"]["A7670E"]
     standby = f["mcu_sleep"]["ma"] + f["imu_lowpower"]["ma"] + f["gps_backup"]["ma"] + f["quiescent"]["ma"]
+    standby += f["rtc"]["ma"]
     assert budget.states_ma["modem_idle"] == pytest.approx(standby + m["sleep_drx"]["ma"])
 
 
@@ -92,6 +93,30 @@ def test_cli_prints_each_state_and_the_days(capsys):
     assert f"{budget.days:.1f} days" in out and "does NOT meet the 14-day goal" in out
 
 
+def test_build_a_standby_profile_meets_the_goal_and_the_report_shows_both(capsys):
+    """The RTC makes the standby profile possible; the default stays what the firmware does today."""
+    data = power.load_power_data("a")
+    assert "does not have" not in data["figures"]["mcu_dormant"]["source"]
+    assert data["figures"]["rtc"]["ma"] < 0.001 and "PCF8563" in data["figures"]["rtc"]["source"]
+    budgets = power.profile_budgets(power.PowerConfig(build="a"))
+    assert list(budgets) == ["as-built", "standby"]
+    assert not budgets["as-built"].meets_goal and budgets["standby"].meets_goal
+    assert budgets["standby"].config.modem_mode == "gated" and budgets["standby"].config.mcu_sleep == "dormant"
+    out = run_cli(["--build", "a"], capsys)
+    assert f"{'standby':<9} {budgets['standby'].days:>5.1f} days (meets the 14-day goal)" in out
+    assert f"{'as-built':<9} {budgets['as-built'].days:>5.1f} days (does NOT meet" in out
+    out = run_cli(["--build", "a", "--profile", "standby"], capsys)
+    assert f"{budgets['standby'].days:.1f} days (meets the 14-day goal)" in out
+    # an explicit option overrides the profile
+    out = json.loads(run_cli(["--build", "a", "--profile", "standby", "--mcu-sleep", "light", "--json"], capsys))
+    assert (out["modem_mode"], out["mcu_sleep"], out["profile"]) == ("gated", "light", "standby")
+    assert out["profiles"]["standby"]["meets_goal"] is True
+
+
+def test_build_b_has_only_the_as_built_profile():
+    assert list(power.profile_budgets(power.PowerConfig(build="b", battery_mah=3500))) == ["as-built"]
+
+
 def test_cli_json_matches_compute(capsys):
     out = json.loads(run_cli(["--build", "b", "--battery-mah", "3500", "--json"], capsys))
     budget = power.compute(power.PowerConfig(build="b", battery_mah=3500))
@@ -108,6 +133,7 @@ def test_cli_json_matches_compute(capsys):
         (["--gps", "sometimes"], "--gps must be one of"),
         (["--modem-mode", "psm"], "--modem-mode must be one of"),
         (["--mcu-sleep", "hibernate"], "--mcu-sleep must be one of"),
+        (["--profile", "turbo"], "--profile must be one of"),
         (["--modem", "SIM7000G"], "no figures for modem 'SIM7000G'"),
         (["--heartbeat-min", "0.01"], "heartbeat is too frequent"),
     ],
