@@ -67,6 +67,9 @@ def test_guide_pins_match_the_pinout(build):
         "button": f["button"]["pin"], "led": f["led"]["pin"], "motor": f["motor"]["pin"],
         "imu SDA": f["imu_i2c"]["sda"], "imu SCL": f["imu_i2c"]["scl"], "imu INT1": f["imu_int"]["pin"],
     }
+    if "rtc_int" in f:
+        expected["rtc INT"] = f["rtc_int"]["pin"]
+        assert "0x%02x" % hardware_data.load_pinout(build)["parts"]["rtc_address"] in section
     for what, pin in expected.items():
         assert f"{prefix}{pin}" in section, (build, what, pin)
     named = {int(n) for n in re.findall(prefix + r"(\d+)", section)}
