@@ -15,6 +15,7 @@ Stages (reasons and measured figures in docs/triggers.md):
    Both together: standing up again, walking on, or sitting down hard all fail one of them.
 """
 from drivers.compat import const, ticks_diff
+from drivers.intmath import isqrt as _isqrt
 
 FALL_CANCEL_WINDOW_MS = const(30000)  # the app's window, documented here so firmware and docs agree
 
@@ -205,14 +206,3 @@ class FallDetector:
         return (d << 6) // (_isqrt(na) * _isqrt(nb) or 1) < self._cos64
 
 
-def _isqrt(n):
-    if n <= 0:
-        return 0
-    x = n
-    y = (x + 1) >> 1
-    i = 0
-    while y < x and i < 40:
-        x = y
-        y = (x + n // x) >> 1
-        i += 1
-    return x

@@ -30,6 +30,7 @@ Algorithm:
    stored time outlives the 2**30 ms ticks wrap.
 """
 from drivers.compat import ticks_add, ticks_diff
+from drivers.intmath import isqrt as _isqrt
 
 # sensitivity -> (threshold in mg, excursions). 1 is the least sensitive (hardest to trigger).
 SENSITIVITY = {
@@ -61,18 +62,6 @@ LOW_EXCURSIONS = 4  # a calm-start episode needs at most this many excursions (3
 LOW_RUN_MS = 2000  # ... and must be recognised within this long of its start
 
 
-def _isqrt(n):
-    """Integer square root of 0 <= n < 2**30, bounded loop (Newton from above)."""
-    if n <= 0:
-        return 0
-    x = n
-    y = (x + 1) >> 1
-    i = 0
-    while y < x and i < 40:
-        x = y
-        y = (x + n // x) >> 1
-        i += 1
-    return x
 
 
 def _hp_shift(rate_hz):

@@ -17,6 +17,33 @@ def bus_error(chip, address, exc):
                     % (chip, address, exc))
 
 
+class RegisterChip:
+    """Register access shared by the chip drivers: one-byte scratch buffer made once, bus errors as IMUError.
+    Subclasses set NAME and give `self.i2c`, `self.address` and `self._one = bytearray(1)`."""
+
+    NAME = "IMU"
+
+    def _w(self, reg, value):
+        self._one[0] = value
+        try:
+            self.i2c.writeto_mem(self.address, reg, self._one)
+        except OSError as exc:
+            raise bus_error(self.NAME, self.address, exc) from None
+
+    def _r(self, reg):
+        try:
+            self.i2c.readfrom_mem_into(self.address, reg, self._one)
+        except OSError as exc:
+            raise bus_error(self.NAME, self.address, exc) from None
+        return self._one[0]
+
+    def _read_into(self, reg, buf):
+        try:
+            self.i2c.readfrom_mem_into(self.address, reg, buf)
+        except OSError as exc:
+            raise bus_error(self.NAME, self.address, exc) from None
+
+
 def detect(i2c, range_g=8, rate_hz=100):
     """Finds a supported accelerometer on the bus (by address, confirmed by WHO_AM_I) and returns its driver, not
     yet started; raises IMUError naming what was found instead."""

@@ -12,7 +12,7 @@ Multi-byte I2C access needs the MSB of the sub-address set (auto-increment); wit
 OUT_Z_H rolls back to OUT_X_L, so one burst reads several samples.
 """
 from drivers.compat import const, sleep_ms
-from drivers.imu import IMUError, bus_error
+from drivers.imu import IMUError, RegisterChip
 
 _WHO_AM_I = const(0x0F)
 _CTRL_REG1 = const(0x20)
@@ -38,7 +38,7 @@ _ODR = ((1, 1), (10, 2), (25, 3), (50, 4), (100, 5), (200, 6), (400, 7))
 FIFO_DEPTH = const(32)
 
 
-class LIS3DH:
+class LIS3DH(RegisterChip):
     ADDRESSES = (0x18, 0x19)
     NAME = "LIS3DH"
 
@@ -65,25 +65,8 @@ class LIS3DH:
         mv = memoryview(self._fifo)
         self._views = [mv[: 6 * n] for n in range(FIFO_DEPTH + 1)]  # made once: slicing allocates
 
-    def _w(self, reg, value):
-        self._one[0] = value
-        try:
-            self.i2c.writeto_mem(self.address, reg, self._one)
-        except OSError as exc:
-            raise bus_error(self.NAME, self.address, exc) from None
-
-    def _r(self, reg):
-        try:
-            self.i2c.readfrom_mem_into(self.address, reg, self._one)
-        except OSError as exc:
-            raise bus_error(self.NAME, self.address, exc) from None
-        return self._one[0]
-
     def _into(self, reg, buf):
-        try:
-            self.i2c.readfrom_mem_into(self.address, reg | _AUTO_INC, buf)
-        except OSError as exc:
-            raise bus_error(self.NAME, self.address, exc) from None
+        self._read_into(reg | _AUTO_INC, buf)
 
     def check_who_am_i(self):
         who = self._r(_WHO_AM_I)

@@ -11,7 +11,7 @@ INT_PIN_CFG 0x37, MOT_THR 0x1F (6050: 2 mg/LSB; 6500 WOM_THR: 4 mg/LSB), MOT_DUR
 ACCEL_INTEL_CTRL 0x69 and LP_ACCEL_ODR 0x1E (6500 wake-on-motion).
 """
 from drivers.compat import const, sleep_ms
-from drivers.imu import IMUError, bus_error
+from drivers.imu import IMUError, RegisterChip
 
 _SMPLRT_DIV = const(0x19)
 _CONFIG = const(0x1A)
@@ -38,7 +38,7 @@ FIFO_BURST = const(32)  # samples per burst read: 192 bytes, well under the 1024
 _RESET_POLLS = const(50)
 
 
-class MPU6050:
+class MPU6050(RegisterChip):
     ADDRESSES = (0x68, 0x69)
     NAME = "MPU-6050"
 
@@ -63,25 +63,8 @@ class MPU6050:
         self._views = [mv[: 6 * n] for n in range(FIFO_BURST + 1)]
 
     # -- register access ------------------------------------------------------------------------------------
-    def _w(self, reg, value):
-        self._one[0] = value
-        try:
-            self.i2c.writeto_mem(self.address, reg, self._one)
-        except OSError as exc:
-            raise bus_error(self.NAME, self.address, exc) from None
-
-    def _r(self, reg):
-        try:
-            self.i2c.readfrom_mem_into(self.address, reg, self._one)
-        except OSError as exc:
-            raise bus_error(self.NAME, self.address, exc) from None
-        return self._one[0]
-
     def _into(self, reg, buf):
-        try:
-            self.i2c.readfrom_mem_into(self.address, reg, buf)
-        except OSError as exc:
-            raise bus_error(self.NAME, self.address, exc) from None
+        self._read_into(reg, buf)
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def check_who_am_i(self):
