@@ -44,6 +44,27 @@ class RegisterChip:
             raise bus_error(self.NAME, self.address, exc) from None
 
 
+    def _burst(self, reg, n, out, max_samples, limit):
+        """Read n samples (at most max_samples, `limit` and what `out` holds) from `reg` into the buffer made
+        once, convert them to milli-g into `out` (x, y, z triples). Subclasses give _views, _fifo and _mg."""
+        cap = len(out) // 3
+        if max_samples > cap:
+            max_samples = cap
+        if max_samples > limit:
+            max_samples = limit
+        if n > max_samples:
+            n = max_samples
+        if n <= 0:
+            return 0
+        self._into(reg, self._views[n])
+        b = self._fifo
+        j = 0
+        for i in range(0, 6 * n, 2):
+            out[j] = self._mg(b[i], b[i + 1])
+            j += 1
+        return n
+
+
 def detect(i2c, range_g=8, rate_hz=100):
     """Finds a supported accelerometer on the bus (by address, confirmed by WHO_AM_I) and returns its driver, not
     yet started; raises IMUError naming what was found instead."""

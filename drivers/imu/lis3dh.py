@@ -126,22 +126,7 @@ class LIS3DH(RegisterChip):
             n = FIFO_DEPTH
         else:
             n = src & 0x1F
-        cap = len(out) // 3
-        if max_samples > cap:
-            max_samples = cap
-        if max_samples > FIFO_DEPTH:
-            max_samples = FIFO_DEPTH
-        if n > max_samples:
-            n = max_samples
-        if n == 0:
-            return 0
-        self._into(_OUT_X_L, self._views[n])
-        b = self._fifo
-        j = 0
-        for i in range(0, 6 * n, 2):
-            out[j] = self._mg(b[i], b[i + 1])
-            j += 1
-        return n
+        return self._burst(_OUT_X_L, n, out, max_samples, FIFO_DEPTH)
 
     def enable_motion_wake(self, threshold_mg=64, duration_ms=0):
         """INT1 (active high, latched until INT1_SRC is read) when any axis moves above threshold_mg, with the

@@ -138,22 +138,7 @@ class MPU6050(RegisterChip):
             self.reset_fifo()
             return 0
         n = nbytes // 6
-        cap = len(out) // 3
-        if max_samples > cap:
-            max_samples = cap
-        if max_samples > FIFO_BURST:
-            max_samples = FIFO_BURST
-        if n > max_samples:
-            n = max_samples
-        if n == 0:
-            return 0
-        self._into(_FIFO_R_W, self._views[n])
-        b = self._fifo
-        j = 0
-        for i in range(0, 6 * n, 2):
-            out[j] = self._mg(b[i], b[i + 1])
-            j += 1
-        return n
+        return self._burst(_FIFO_R_W, n, out, max_samples, FIFO_BURST)
 
     def _two_read(self, reg):
         self._into(reg, self._two)
