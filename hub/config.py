@@ -7,6 +7,11 @@ from pathlib import Path
 import phonenumbers
 
 LANGUAGES = ("fr", "en", "bm")
+# Liveness: the wearable sends a heartbeat (HB) every heartbeat_min; the hub calls it silent after
+# 2 x heartbeat_min + heartbeat_grace_min without any new authenticated message.
+HEARTBEAT_MIN_RANGE = (1, 1440)
+GRACE_MIN_RANGE = (0, 1440)
+LOW_BATTERY_RANGE = (1, 99)
 
 
 class ConfigError(ValueError):
@@ -39,6 +44,7 @@ class Device:
     wearer: str
     lang: str = "fr"
     contacts: tuple = ()
+    heartbeat_min: float = 60.0  # the hub's default unless the device overrides it
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,16 @@ class HubConfig:
     timeline_path: Path | None = None
     outbox_max_attempts: int = 6
     outbox_retry_s: float = 10.0
+    heartbeat_min: float = 60.0
+    heartbeat_grace_min: float = 15.0
+    low_battery_pct: int = 15
+
+    def silent_after_s(self, device_id):
+        """Seconds without any new message after which a device is called silent (two missed heartbeats and
+        the grace)."""
+        device = self.devices.get(device_id)
+        period = device.heartbeat_min if device else self.heartbeat_min
+        return (2 * period + self.heartbeat_grace_min) * 60.0
 
     def key_for(self, device_id):
         device = self.devices.get(device_id)
@@ -96,6 +112,15 @@ def _key(raw, where):
     return key
 
 
+def _minutes(table, key, where, default, bounds, meaning):
+    value = table.get(key, default)
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ConfigError(f"{where}: '{key}' must be a number of minutes from {low} to {high} ({meaning}), "
+                          f"not {value!r}")
+    return float(value)
+
+
 def _lang(raw, where):
     if raw not in LANGUAGES:
         raise ConfigError(f"{where}: 'lang' must be one of {', '.join(LANGUAGES)}, not {raw!r}")
@@ -111,6 +136,15 @@ def parse_config(data, base_dir=Path(".")):
     modem = data.get("modem", {})
     mqtt = data.get("mqtt", {})
     console = data.get("console", {})
+    heartbeat_min = _minutes(hub, "heartbeat_min", "[hub]", 60, HEARTBEAT_MIN_RANGE,
+                             "how often the wearables send a heartbeat")
+    grace_min = _minutes(hub, "heartbeat_grace_min", "[hub]", 15, GRACE_MIN_RANGE,
+                         "how late a heartbeat may be, on top of two missed ones, before a device is silent")
+    low_battery = hub.get("low_battery_pct", 15)
+    if isinstance(low_battery, bool) or not isinstance(low_battery, int) \
+            or not LOW_BATTERY_RANGE[0] <= low_battery <= LOW_BATTERY_RANGE[1]:
+        raise ConfigError(f"[hub]: 'low_battery_pct' must be a whole percentage from {LOW_BATTERY_RANGE[0]} to "
+                          f"{LOW_BATTERY_RANGE[1]} (below it the device list warns), not {low_battery!r}")
     devices = {}
     for index, entry in enumerate(data.get("devices", [])):
         where = f"[[devices]] #{index + 1}"
@@ -135,6 +169,9 @@ def parse_config(data, base_dir=Path(".")):
             wearer=_get(entry, "wearer", str, where),
             lang=_lang(_get(entry, "lang", str, where, "fr"), where),
             contacts=tuple(contacts),
+            heartbeat_min=_minutes(entry, "heartbeat_min", where, heartbeat_min, HEARTBEAT_MIN_RANGE,
+                                   "how often this wearable sends a heartbeat; leave it out for the hub's "
+                                   f"{heartbeat_min:g}"),
         )
     if modem.get("power") is not None:
         from hub.hardware import modem_power_from_config
@@ -162,6 +199,9 @@ def parse_config(data, base_dir=Path(".")):
         timeline_path=Path(timeline) if timeline else None,
         outbox_max_attempts=_get(hub, "outbox_max_attempts", int, "[hub]", 6),
         outbox_retry_s=float(_get(hub, "outbox_retry_s", (int, float), "[hub]", 10.0)),
+        heartbeat_min=heartbeat_min,
+        heartbeat_grace_min=grace_min,
+        low_battery_pct=low_battery,
     )
 
 

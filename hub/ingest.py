@@ -1,6 +1,11 @@
 """Everything that arrives at the hub (SMS from the modem, MQTT from the broker) goes through here:
 authenticate, commit, then tell everyone. Returning normally means "durably stored": only then does the modem
 delete the SMS or the broker get its PUBACK.
+
+A heartbeat (HB) goes through exactly the same checks (MAC, counter, deduplication) and gets its RCV receipt (the
+wearable keeps it in flash until then), but it is not an incident: the store closes it at once, and it is never
+announced as an alert nor sent to the contacts. Every new message, whatever its event, tells `on_heard` (the
+liveness watchdog) that the device is alive.
 """
 import logging
 import time
@@ -8,17 +13,20 @@ import time
 from drivers.alert import ProtocolError, encode_ack, looks_like_ack, looks_like_alert, parse_alert
 from hub.bus import Event
 from hub.human import human_alert_text
+from hub.store import STATUS_EVENTS
 
 log = logging.getLogger(__name__)
 
 
 class Ingest:
-    def __init__(self, store, bus, config, timeline, wake_outbox=None):
+    def __init__(self, store, bus, config, timeline, wake_outbox=None, on_heard=None):
+        """on_heard(device_id, t): called after each new message from a device is committed."""
         self.store = store
         self.bus = bus
         self.config = config
         self.timeline = timeline
         self.wake_outbox = wake_outbox or (lambda: None)
+        self.on_heard = on_heard or (lambda device_id, t: None)
 
     def handle_text(self, text, via, sender=None, received_at=None):
         """Returns "new", "duplicate", "replay", "rejected" or "ignored". Raises only if storing failed (the
@@ -46,9 +54,11 @@ class Ingest:
         if sender and via == "sms" and sender != device.phone:
             # The MAC proves the device; a different number means a changed SIM: keep the alert, tell the staff.
             self.store.add_hop(stored["id"], "hub.sender_mismatch", {"sender": sender, "expected": device.phone})
+        status_only = alert["event"] in STATUS_EVENTS
         if status == "new":
-            self.timeline.record("hub.stored", device=alert["device_id"], counter=alert["counter"],
-                                 alert_id=stored["id"], via=via, event=alert["event"])
+            self.timeline.record("hub.heartbeat" if status_only else "hub.stored", device=alert["device_id"],
+                                 counter=alert["counter"], alert_id=stored["id"], via=via, event=alert["event"],
+                                 battery=alert.get("battery"))
             if alert["event"] == "POS":
                 updated = self.store.apply_followup(stored["id"])
                 if updated is not None:
@@ -57,7 +67,7 @@ class Ingest:
                     stored = self.store.get_alert(stored["id"])
             if stored["state"] != "resolved":
                 self.bus.publish(Event("alert.new", stored, {"via": via}))
-            if via != "sms":
+            if via != "sms" and not status_only:
                 # The wearable reached us without SMS: its contacts still hear of it by SMS from the hub.
                 for contact in device.contacts:
                     self.store.enqueue("contact", contact.phone, human_alert_text(device.wearer, stored,
@@ -66,13 +76,19 @@ class Ingest:
         else:
             self.timeline.record("hub.duplicate", device=alert["device_id"], counter=alert["counter"],
                                  alert_id=stored["id"], via=via)
-            self.bus.publish(Event("alert.duplicate", stored, {"via": via}))
+            if not status_only:
+                self.bus.publish(Event("alert.duplicate", stored, {"via": via}))
         # Receipt (RCV) to the wearable, again for a duplicate: its earlier receipt may have been lost.
         self.store.enqueue_ack(
             device.id,
             lambda hub_counter: encode_ack(device.key, device.id, hub_counter, alert["counter"], "RCV"),
             device.phone, stored["id"])
         self.wake_outbox()
+        if status == "new":
+            try:
+                self.on_heard(device.id, received_at)
+            except Exception:  # the message is stored and receipted: liveness must never make it fail
+                log.exception("liveness update for %s failed", device.id)
         return status
 
     def _reject(self, via, sender, text, reason):

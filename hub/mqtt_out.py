@@ -25,6 +25,27 @@ def device_ack_topic(device_id):
     return f"deme/v1/devices/{device_id}/acks"
 
 
+def device_status_topic(device_id):
+    """Retained, QoS 1: the hub's view of one wearable (ok, silent, low battery)."""
+    return f"deme/v1/devices/{device_id}/status"
+
+
+# What the retained device status carries (docs/schema/device-status.schema.json). No position: a retained
+# message is handed to every later subscriber, and where a vulnerable person was last seen is not for everyone.
+DEVICE_STATUS_FIELDS = ("id", "wearer", "status", "heartbeat_min", "last_heard_at", "last_via", "last_event",
+                        "battery", "low_battery", "next_heartbeat_at", "silent_after", "silent_at", "back_at")
+
+
+def device_status_payload(hub_id, status, t):
+    """status: a device as hub.liveness.Liveness.describe() returns it; t: the hub time of this publication."""
+    return json.dumps({
+        "v": SCHEMA_VERSION,
+        "hub": hub_id,
+        "t": t,
+        "device": {name: status.get(name) for name in DEVICE_STATUS_FIELDS},
+    }, separators=(",", ":"))
+
+
 def alert_payload(hub_id, alert, wearer=None):
     position = None
     if alert.get("lat") is not None:

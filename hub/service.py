@@ -11,6 +11,7 @@ from hub.bus import Bus, Event
 from hub.console import ConsoleServer
 from hub.hardware import modem_power_from_config
 from hub.ingest import Ingest
+from hub.liveness import Liveness
 from hub.mqtt_link import MQTTLink
 from hub.operator import OperatorActions
 from hub.outbox import OutboxWorker
@@ -35,6 +36,7 @@ class HubService:
         self.ready = asyncio.Event()
         self._uart = None
         self._power = None
+        self.started_at = time.time()
 
     # -- wiring ----------------------------------------------------------------------------------------------
     async def run(self, stop):
@@ -43,14 +45,18 @@ class HubService:
         self.store.open()
         self.outbox = OutboxWorker(self.store, self.bus, self._send_sms, self.timeline,
                                    max_attempts=config.outbox_max_attempts, retry_s=config.outbox_retry_s)
-        self.ingest = Ingest(self.store, self.bus, config, self.timeline, wake_outbox=self.outbox.wake)
+        # Devices never heard are measured from the first start of a hub that knows them (kept in the store).
+        self.liveness = Liveness(self.store, self.bus, config, self.timeline, started_at=self.started_at).start()
+        self.ingest = Ingest(self.store, self.bus, config, self.timeline, wake_outbox=self.outbox.wake,
+                             on_heard=self.liveness.heard)
         self.actions = OperatorActions(self.store, self.bus, config, wake_outbox=self.outbox.wake)
         self.bus.subscribe(self._on_bus_event)
         tasks = [asyncio.create_task(self.outbox.run(), name="outbox"),
-                 asyncio.create_task(self._retention(), name="retention")]
+                 asyncio.create_task(self._retention(), name="retention"),
+                 asyncio.create_task(self.liveness.run(), name="liveness")]
         try:
             self.console = ConsoleServer(self.store, self.bus, self.actions, config, host=config.console_host,
-                                         port=config.console_port)
+                                         port=config.console_port, liveness=self.liveness)
             self.console.start()
             self.timeline.record("hub.console", url=self.console.url)
             if config.mqtt_host:
@@ -138,6 +144,9 @@ class HubService:
             # subscribers deduplicate by alert id.
             for alert in self.store.alerts_missing_hop("mqtt.published"):
                 self._publish_alert(alert, "alert.new")
+            # Retained device statuses: refreshed on every connection (the broker may have lost them).
+            for status in self.liveness.describe_all():
+                self._publish_device(status)
 
     def _on_mqtt_message(self, topic, payload):
         # paho's thread: the store is thread-safe; raising leaves the message unacknowledged for redelivery.
@@ -160,11 +169,20 @@ class HubService:
         self.timeline.record("hub.mqtt_published", alert_id=alert_id, topic=topic)
 
     def _on_bus_event(self, event):
-        if self.mqtt is None or event.alert is None:
+        if self.mqtt is None:
             return
-        if event.kind not in ("alert.new", "alert.updated"):
+        if event.kind in ("device.status", "device.silent", "device.back"):
+            device_id = event.detail.get("device_id")
+            if device_id in self.config.devices:
+                self._publish_device(self.liveness.describe(device_id))
+            return
+        if event.alert is None or event.kind not in ("alert.new", "alert.updated"):
             return
         self._publish_alert(event.alert, event.kind)
+
+    def _publish_device(self, status):
+        self.mqtt.publish(mqtt_out.device_status_topic(status["id"]),
+                          mqtt_out.device_status_payload(self.config.hub_id, status, time.time()), qos=1, retain=True)
 
     def _publish_alert(self, alert, kind):
         device = self.config.devices.get(alert["device_id"])

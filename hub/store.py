@@ -2,6 +2,10 @@
 
 Every alert is committed here before anything acknowledges it (the modem deletes the SMS, Mosquitto gets its
 PUBACK, the wearable gets its RCV ack). Deduplication is by (device id, counter), never by position.
+
+A heartbeat (HB) is stored like any alert, so it shares the counter check, the deduplication and the receipt, but
+it is closed by the hub in the same transaction: it is not an incident. Every new authenticated message also
+updates the device's row in device_status (last heard, battery, last position) in that transaction.
 """
 import json
 import sqlite3
@@ -64,7 +68,21 @@ CREATE TABLE IF NOT EXISTS hub_counters (
     device_id TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS device_status (
+    device_id TEXT PRIMARY KEY,
+    tracked_since REAL NOT NULL,
+    last_heard_at REAL, last_via TEXT, last_event TEXT, last_alert_id INTEGER,
+    last_counter INTEGER,
+    battery INTEGER, battery_at REAL,
+    lat REAL, lon REAL, acc_m INTEGER, position_at REAL, cell TEXT,
+    silent_at REAL,
+    back_at REAL
+);
 """
+
+# Events that say something about the device, not a call for help: stored (counter, dedup, receipt) but closed at
+# once, never listed as alerts, never published as alerts nor sent to the contacts.
+STATUS_EVENTS = ("HB",)
 
 STATES = ("new", "acknowledged", "dispatched", "resolved")
 # Which operator action is allowed from which state, and where it leads.
@@ -78,6 +96,12 @@ ALERT_COLUMNS = (
     "id", "device_id", "counter", "event", "category", "device_time", "lat", "lon", "acc_m", "fix_age_s",
     "cell", "battery", "via", "sender", "raw", "received_at", "state", "acknowledged_at", "acknowledged_by",
     "dispatched_at", "dispatched_by", "unit", "resolved_at", "resolved_by", "note", "location_purged_at",
+)
+
+
+DEVICE_COLUMNS = (
+    "device_id", "tracked_since", "last_heard_at", "last_via", "last_event", "last_alert_id", "last_counter",
+    "battery", "battery_at", "lat", "lon", "acc_m", "position_at", "cell", "silent_at", "back_at",
 )
 
 
@@ -122,6 +146,8 @@ class Store:
         "new"        stored now;
         "duplicate"  the same message again (a retry): nothing stored, the caller re-acknowledges;
         "replay"     the counter was seen with another content: a replay or forgery, recorded as rejected.
+        A heartbeat is stored already resolved. A new message updates device_status in the same transaction; a
+        duplicate does not (it cannot be told apart from a recorded message played again, so it proves no life).
         """
         now = received_at if received_at is not None else time.time()
         with self._tx() as db:
@@ -154,6 +180,10 @@ class Store:
                 "INSERT INTO hops (alert_id, t, hop, detail) VALUES (?,?,?,?)",
                 (alert_id, now, "hub.stored", json.dumps({"via": via, "sender": sender})),
             )
+            if alert["event"] in STATUS_EVENTS:
+                db.execute("UPDATE alerts SET state='resolved', resolved_at=?, resolved_by='hub', note=? WHERE id=?",
+                           (now, "heartbeat", alert_id))
+            _touch_device(db, alert, alert_id, via, cell, now)
             row = db.execute("SELECT * FROM alerts WHERE id=?", (alert_id,)).fetchone()
             return "new", _alert_dict(row)
 
@@ -206,12 +236,19 @@ class Store:
             ).fetchone()
         return _alert_dict(row) if row else None
 
-    def list_alerts(self, states=None, limit=200):
+    def list_alerts(self, states=None, limit=200, status_events=False):
+        """Alerts newest first. Heartbeats are left out unless status_events=True: they are not incidents."""
         query = "SELECT * FROM alerts"
         params = []
+        where = []
         if states:
-            query += " WHERE state IN (%s)" % ",".join("?" * len(states))
+            where.append("state IN (%s)" % ",".join("?" * len(states)))
             params.extend(states)
+        if not status_events:
+            where.append("event NOT IN (%s)" % ",".join("?" * len(STATUS_EVENTS)))
+            params.extend(STATUS_EVENTS)
+        if where:
+            query += " WHERE " + " AND ".join(where)
         query += " ORDER BY received_at DESC, id DESC LIMIT ?"
         params.append(limit)
         with self._lock:
@@ -265,6 +302,46 @@ class Store:
             row = db.execute("SELECT * FROM alerts WHERE id=?", (alert_id,)).fetchone()
             return _alert_dict(row)
 
+    # -- devices: liveness, battery, last position --------------------------------------------------------------
+    def track_devices(self, device_ids, t=None):
+        """Give every configured device a status row, so one that never reports is measured from now (the first
+        start of a hub that knows it) and not from the last restart."""
+        now = t if t is not None else time.time()
+        with self._tx() as db:
+            for device_id in device_ids:
+                db.execute("INSERT OR IGNORE INTO device_status (device_id, tracked_since) VALUES (?,?)",
+                           (device_id, now))
+
+    def device_status(self, device_id):
+        with self._lock:
+            row = self._db.execute("SELECT * FROM device_status WHERE device_id=?", (device_id,)).fetchone()
+        return _device_dict(row) if row else None
+
+    def device_statuses(self):
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM device_status ORDER BY device_id").fetchall()
+        return {row["device_id"]: _device_dict(row) for row in rows}
+
+    def mark_silent(self, device_id, cutoff, t=None):
+        """The watchdog's "device silent": set only if the device is not already silent and nothing newer than
+        `cutoff` was heard (checked in the same statement, so a message committed meanwhile wins).
+        Returns True when this call raised it."""
+        now = t if t is not None else time.time()
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE device_status SET silent_at=? WHERE device_id=? AND silent_at IS NULL "
+                "AND COALESCE(last_heard_at, tracked_since) < ?", (now, device_id, cutoff))
+            return cur.rowcount == 1
+
+    def mark_back(self, device_id, t=None):
+        """Clear "silent" once a message newer than the alarm was heard. Returns True when this call cleared it."""
+        now = t if t is not None else time.time()
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE device_status SET silent_at=NULL, back_at=? WHERE device_id=? AND silent_at IS NOT NULL "
+                "AND last_heard_at IS NOT NULL AND last_heard_at > silent_at", (now, device_id))
+            return cur.rowcount == 1
+
     # -- hops (the timeline of each alert) -------------------------------------------------------------------
     def add_hop(self, alert_id, hop, detail=None, t=None):
         with self._tx() as db:
@@ -274,11 +351,13 @@ class Store:
             )
 
     def alerts_missing_hop(self, hop, limit=500):
-        """Alerts that never reached a hop (e.g. "mqtt.published" while the broker was down), oldest first."""
+        """Alerts that never reached a hop (e.g. "mqtt.published" while the broker was down), oldest first.
+        Heartbeats are not alerts: they never count as missing one."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT * FROM alerts a WHERE NOT EXISTS (SELECT 1 FROM hops h WHERE h.alert_id=a.id AND h.hop=?) "
-                "ORDER BY id LIMIT ?", (hop, limit)).fetchall()
+                "AND a.event NOT IN (%s) ORDER BY id LIMIT ?" % ",".join("?" * len(STATUS_EVENTS)),
+                (hop, *STATUS_EVENTS, limit)).fetchall()
         return [_alert_dict(r) for r in rows]
 
     def hops(self, alert_id):
@@ -349,7 +428,39 @@ class Store:
                    location_purged_at=? WHERE state='resolved' AND received_at<? AND location_purged_at IS NULL""",
                 (now, now - older_than_s),
             )
+            # A device's last known position is kept no longer than an alert's.
+            db.execute("UPDATE device_status SET lat=NULL, lon=NULL, acc_m=NULL, cell=NULL, position_at=NULL "
+                       "WHERE position_at<?", (now - older_than_s,))
             return cur.rowcount
+
+
+def _touch_device(db, alert, alert_id, via, cell, now):
+    """Liveness from a new authenticated message: last heard follows arrival; battery, position and cell follow
+    the highest counter (an SMS delivered late must not overwrite a newer reading)."""
+    row = db.execute("SELECT * FROM device_status WHERE device_id=?", (alert["device_id"],)).fetchone()
+    if row is None:
+        db.execute("INSERT INTO device_status (device_id, tracked_since) VALUES (?,?)", (alert["device_id"], now))
+        row = db.execute("SELECT * FROM device_status WHERE device_id=?", (alert["device_id"],)).fetchone()
+    values = {}
+    if row["last_heard_at"] is None or now >= row["last_heard_at"]:
+        values.update(last_heard_at=now, last_via=via, last_event=alert["event"], last_alert_id=alert_id)
+    if row["last_counter"] is None or alert["counter"] > row["last_counter"]:
+        values["last_counter"] = alert["counter"]
+        if alert.get("battery") is not None:
+            values.update(battery=alert["battery"], battery_at=now)
+        if alert.get("lat") is not None:
+            values.update(lat=alert["lat"], lon=alert["lon"], acc_m=alert.get("acc_m"), position_at=now)
+        if cell is not None:
+            values["cell"] = cell
+    if values:
+        db.execute("UPDATE device_status SET %s WHERE device_id=?" % ", ".join(f"{k}=?" for k in values),
+                   (*values.values(), alert["device_id"]))
+
+
+def _device_dict(row):
+    status = {name: row[name] for name in DEVICE_COLUMNS}
+    status["cell"] = json.loads(status["cell"]) if status["cell"] else None
+    return status
 
 
 def _enqueue_ack(db, device_id, recipient, build_body, alert_id, now):
