@@ -53,7 +53,7 @@ def record_sample(store, bus, config, device_id, counter, received_at=None, **kw
     raw, alert = sample_sms(config, device_id, counter, **kwargs)
     sender = config.devices[device_id].phone
     status, stored = store.record_alert(alert, raw, "sms", sender=sender, received_at=received_at)
-    if status == "new":
+    if status == "new" and stored["state"] != "resolved":  # a heartbeat is stored closed: not an alert
         bus.publish(Event("alert.new", stored))
     return stored
 

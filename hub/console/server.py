@@ -6,8 +6,15 @@ Endpoints (everything under /api answers JSON; errors are {"error": message} wit
   GET  /api/alerts?state=active  {"now": hub time, "alerts": [...]}; state: active (not resolved, the default) or all
   GET  /api/alerts/<id>          one alert with its timeline ("hops") and the messages sent for it ("outbox")
   POST /api/alerts/<id>/acknowledge|dispatch|resolve   JSON {"operator", "note"?, "unit"?} -> the updated alert
+  GET  /api/devices              {"now", "low_battery_pct", "heartbeat_grace_min", "devices": [...]}: every
+                                 configured wearable, worst first (status silent, low_battery, unknown, ok), with
+                                 last heard, battery, last position, next heartbeat expected (hub/liveness.py)
+  GET  /api/devices/<id>         one of them
   GET  /api/events               Server-Sent Events: hello, alert.new, alert.updated, alert.duplicate,
-                                 alert.rejected, outbox.sent, outbox.failed, modem.link, resync, heartbeat
+                                 alert.rejected, outbox.sent, outbox.failed, modem.link, device.status,
+                                 device.silent, device.back (with "device": its status), resync, heartbeat
+
+Heartbeats (HB) are not incidents: they are never listed as alerts, and an event about one carries no alert.
 
 Each alert the API returns carries the wearer's name from the configuration ("wearer", None for an unknown device),
 its hops and its outbox rows. Nothing the page sends is trusted: bodies are size-limited, must be JSON objects with
@@ -25,7 +32,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from hub.liveness import Liveness
 from hub.operator import ActionError
+from hub.store import STATUS_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -127,10 +136,12 @@ class BadRequest(Exception):
 
 class ConsoleServer:
     def __init__(self, store, bus, actions, config, host="127.0.0.1", port=0, queue_size=256, heartbeat_s=15.0,
-                 allowed_hosts=()):
+                 allowed_hosts=(), liveness=None):
         """allowed_hosts: host names (besides IP addresses and localhost) operators use to reach the console,
-        e.g. ("deme-hub.local",) when it listens on the police station's network."""
+        e.g. ("deme-hub.local",) when it listens on the police station's network.
+        liveness: the hub's Liveness (its watchdog raises device.silent); by default one that only reads."""
         self.store = store
+        self.liveness = liveness or Liveness(store, bus, config)
         self.allowed_hosts = frozenset(name.lower() for name in allowed_hosts)
         self.bus = bus
         self.actions = actions
@@ -217,6 +228,15 @@ class ConsoleServer:
             raise BadRequest(HTTPStatus.BAD_REQUEST, "state must be 'active' or 'all', not %r" % state[:40])
         return {"now": time.time(), "alerts": [self.describe(a) for a in alerts]}
 
+    def list_devices(self):
+        return {"now": time.time(), "low_battery_pct": self.config.low_battery_pct,
+                "heartbeat_grace_min": self.config.heartbeat_grace_min, "devices": self.liveness.describe_all()}
+
+    def device_or_404(self, device_id):
+        if device_id not in self.config.devices:
+            raise BadRequest(HTTPStatus.NOT_FOUND, "no device %s" % device_id[:20])
+        return self.liveness.describe(device_id)
+
     def alert_or_404(self, alert_id):
         alert = self.store.get_alert(alert_id)
         if alert is None:
@@ -244,13 +264,19 @@ class ConsoleServer:
         alert = self.store.get_alert(alert_id) if alert_id is not None else None
         if alert is None and event.alert and event.alert.get("id") is not None:
             alert = event.alert
-        return {
+        if alert is not None and alert.get("event") in STATUS_EVENTS:
+            alert = None  # e.g. the receipt of a heartbeat was sent: nothing for the alert list
+        payload = {
             "kind": event.kind,
             "alert_id": alert_id,
             "alert": self.describe(alert) if alert is not None else None,
             "detail": event.detail,
             "t": event.t,
         }
+        device_id = event.detail.get("device_id") if isinstance(event.detail, dict) else None
+        if event.kind.startswith("device.") and device_id in self.config.devices:
+            payload["device"] = self.liveness.describe(device_id)
+        return payload
 
     # -- event streams ---------------------------------------------------------------------------------------
     def open_feed(self):
@@ -366,6 +392,10 @@ class _Handler(BaseHTTPRequestHandler):
             if len(parts) == 3:
                 alert = self.app.alert_or_404(_alert_id(parts[2]))
                 return self._json(HTTPStatus.OK, self.app.describe(alert))
+        if parts == ["api", "devices"]:
+            return self._json(HTTPStatus.OK, self.app.list_devices())
+        if len(parts) == 3 and parts[:2] == ["api", "devices"]:
+            return self._json(HTTPStatus.OK, self.app.device_or_404(parts[2]))
         if parts == ["api", "events"]:
             return self._events()
         raise BadRequest(HTTPStatus.NOT_FOUND, "no such page: %s" % self.path[:80])

@@ -1,10 +1,12 @@
-// Deme police console: live alert list, operator actions, offline position sketch.
+// Deme police console: live alert list, operator actions, offline position sketch, wearables' liveness.
 // Every text that comes from the hub is put in the page with textContent (never innerHTML): wearer names, notes
 // and units can contain anything.
 "use strict";
 
 (function () {
   const URGENT = new Set(["SOS", "FALL", "DUR"]);
+  const LOW_PRIORITY = new Set(["LOWBAT"]);  // someone may need to visit the wearer, nobody is in danger yet
+  const NOT_INCIDENTS = new Set(["HB"]);     // heartbeats feed the device list, never the alert list
   const STATE_RANK = { new: 0, acknowledged: 1, dispatched: 2, resolved: 3 };
   const SVG_NS = "http://www.w3.org/2000/svg";
   const SKETCH = 180;               // px, square
@@ -17,6 +19,7 @@
   const TEXT = window.DEME_I18N[lang];
 
   const alerts = new Map();          // id -> alert as the API returns it
+  const devices = new Map();         // device id -> status as /api/devices returns it
   const forms = new Map();           // id -> {kind, value}: a dispatch/resolve form the operator has open
   let clockOffset = 0;               // hub time - browser time, seconds
   let heartbeatS = 15;
@@ -121,7 +124,7 @@
 
   // -- ordering: unhandled first, urgent before information, newest first ----------------------------------
   function sortKey(a) {
-    return [STATE_RANK[a.state] ?? 9, URGENT.has(a.event) ? 0 : 1, -a.received_at, -a.id];
+    return [STATE_RANK[a.state] ?? 9, URGENT.has(a.event) ? 0 : LOW_PRIORITY.has(a.event) ? 2 : 1, -a.received_at, -a.id];
   }
 
   function compare(a, b) {
@@ -175,11 +178,13 @@
   function card(a, list) {
     const urgent = URGENT.has(a.event);
     const classes = ["alert", "state-" + a.state, urgent ? "urgent" : "info", "event-" + a.event];
+    if (LOW_PRIORITY.has(a.event)) classes.push("low-priority");
     const el = h("article", { class: classes.join(" "), id: "alert-" + a.id, "data-id": a.id, "data-state": a.state });
     el.appendChild(h("header", { class: "head" },
       h("span", { class: "event" }, eventName(a.event)),
       h("span", { class: "category" }, categoryName(a.category)),
       h("span", { class: "badge badge-" + a.state }, t("state_" + a.state)),
+      LOW_PRIORITY.has(a.event) ? h("span", { class: "badge badge-low" }, t("low_priority")) : null,
       h("span", { class: "age", "data-t": a.received_at }, ago(a.received_at)),
     ));
     if (a.event === "DUR") {
@@ -390,9 +395,58 @@
     return hop.hop + (extra ? " (" + extra + ")" : "");
   }
 
+  // -- the wearables: last heard, battery, silent ------------------------------------------------------------
+  const DEVICE_RANK = { silent: 0, low_battery: 1, unknown: 2, ok: 3 };
+
+  function renderDevices() {
+    const list = Array.from(devices.values()).sort((x, y) =>
+      (DEVICE_RANK[x.status] ?? 9) - (DEVICE_RANK[y.status] ?? 9) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+    document.getElementById("device-rows").replaceChildren(...list.map(deviceRow));
+    const silent = list.filter((d) => d.status === "silent");
+    const banner = document.getElementById("silent-banner");
+    if (silent.length) {
+      const names = silent.map((d) => (d.wearer ?? "?") + " (" + d.id + ")").join(", ");
+      banner.textContent = t(silent.length === 1 ? "silent_one" : "silent_many", { n: silent.length, names });
+      banner.hidden = false;
+    } else {
+      banner.hidden = true;
+    }
+  }
+
+  function deviceRow(d) {
+    const heard = d.last_heard_at
+      ? [h("span", { class: "heard", "data-t": d.last_heard_at }, ago(d.last_heard_at)), " ",
+        h("span", { class: "via" }, t("via_" + d.last_via) !== "via_" + d.last_via ? t("via_" + d.last_via) : d.last_via || "")]
+      : h("span", { class: "never" }, t("never_heard"));
+    let battery = t("battery_unknown");
+    if (d.battery !== null && d.battery !== undefined) {
+      battery = h("span", { class: d.low_battery ? "battery low" : "battery" }, (d.low_battery ? "⚠ " : "") + d.battery + " %");
+    }
+    const status = h("span", { class: "dev-status dev-" + d.status }, t("dev_" + d.status));
+    const detail = d.status === "silent" ? h("div", { class: "dev-detail" }, t("dev_silent_detail")) :
+      d.next_heartbeat_at ? h("div", { class: "dev-detail" }, t("next_heartbeat", { at: clock(d.next_heartbeat_at) })) : null;
+    return h("tr", { class: "device status-" + d.status, id: "device-" + d.id, "data-status": d.status },
+      h("td", { class: "dev-id" }, d.id), h("td", { class: "dev-wearer" }, d.wearer ?? t("unknown_wearer")),
+      h("td", { class: "dev-heard" }, heard), h("td", { class: "dev-battery" }, battery),
+      h("td", {}, status, detail));
+  }
+
+  async function loadDevices() {
+    try {
+      const response = await fetch("/api/devices", { cache: "no-store" });
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      const data = await response.json();
+      devices.clear();
+      for (const d of data.devices) devices.set(d.id, d);
+      renderDevices();
+    } catch (err) {
+      notice(t("load_devices_failed", { error: String(err.message || err) }));
+    }
+  }
+
   // -- live ages ---------------------------------------------------------------------------------------------
   function tick() {
-    for (const el of document.querySelectorAll(".age[data-t]")) {
+    for (const el of document.querySelectorAll(".age[data-t], .heard[data-t]")) {
       el.textContent = ago(parseFloat(el.dataset.t));
     }
   }
@@ -406,7 +460,7 @@
       clockOffset = data.now - Date.now() / 1000;
       // Alerts resolved during this session stay visible (at the bottom) until the page is reloaded.
       for (const [id, a] of alerts) if (a.state !== "resolved") alerts.delete(id);
-      for (const a of data.alerts) alerts.set(a.id, a);
+      for (const a of data.alerts) if (!NOT_INCIDENTS.has(a.event)) alerts.set(a.id, a);
       loaded = true;
       render();
     } catch (err) {
@@ -422,7 +476,7 @@
   }
 
   function upsert(a) {
-    if (!a || a.id === undefined) return;
+    if (!a || a.id === undefined || NOT_INCIDENTS.has(a.event)) return;
     const current = alerts.get(a.id);
     if (current) {
       const fa = freshness(a), fc = freshness(current);
@@ -513,9 +567,23 @@
       clockOffset = data.now - Date.now() / 1000;
       setLink("live");
       loadAlerts();  // catch up with whatever happened while the stream was down
+      loadDevices();
     });
     source.addEventListener("heartbeat", seen);
-    source.addEventListener("resync", () => { seen(); loadAlerts(); });
+    source.addEventListener("resync", () => { seen(); loadAlerts(); loadDevices(); });
+    for (const kind of ["device.status", "device.silent", "device.back"]) {
+      source.addEventListener(kind, (ev) => {
+        seen();
+        const d = JSON.parse(ev.data).device;
+        if (!d) return;
+        devices.set(d.id, d);
+        renderDevices();
+        if (kind !== "device.status") {
+          notice(t(kind === "device.silent" ? "device_silent_notice" : "device_back_notice",
+            { who: d.wearer ?? "?", id: d.id }), kind === "device.silent" ? "warn" : "info");
+        }
+      });
+    }
     for (const kind of ["alert.new", "alert.updated", "alert.duplicate", "outbox.sent", "outbox.failed"]) {
       source.addEventListener(kind, (ev) => {
         seen();
