@@ -13,10 +13,13 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from drivers.alert import parse_ack
 from hub.bus import Bus, Event
-from hub.console.sample import BAMAKO, XSS_NAME, record_sample, sample_config
+from hub.console.sample import BAMAKO, XSS_NAME, record_sample, sample_config, sample_sms
 from hub.console.server import ConsoleServer
+from hub.ingest import Ingest
+from hub.liveness import Liveness
 from hub.operator import OperatorActions
 from hub.store import Store
+from hub.timeline import Timeline
 from tests.support.browser import Browser
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,24 +35,29 @@ def driver():
 
 
 class Hub:
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, started_at=None):
         self.config = sample_config(tmp_path / "deme.db")
         self.store = Store(self.config.database).open()
         self.bus = Bus()
         self.actions = OperatorActions(self.store, self.bus, self.config)
-        self.console = ConsoleServer(self.store, self.bus, self.actions, self.config).start()
+        self.liveness = Liveness(self.store, self.bus, self.config, started_at=started_at).start()
+        self.ingest = Ingest(self.store, self.bus, self.config, Timeline(), on_heard=self.liveness.heard)
+        self.console = ConsoleServer(self.store, self.bus, self.actions, self.config, liveness=self.liveness).start()
 
     def record(self, device_id="W1", counter=1, **kwargs):
         return record_sample(self.store, self.bus, self.config, device_id, counter, **kwargs)
+
+    def send(self, device_id, counter, event="HB", **kwargs):
+        """A signed message through ingest, as the modem hands it over: stored, receipted, liveness updated."""
+        raw, _ = sample_sms(self.config, device_id, counter, event=event, **kwargs)
+        return self.ingest.handle_text(raw, "sms", sender=self.config.devices[device_id].phone)
 
     def close(self):
         self.console.stop()
         self.store.close()
 
 
-@pytest.fixture
-def hub(tmp_path, driver):
-    hub = Hub(tmp_path)
+def _serve(driver, hub):
     driver.get_log("browser")  # start each test with an empty browser log
     yield hub
     # Any script error on the page fails the test that caused it.
@@ -57,6 +65,17 @@ def hub(tmp_path, driver):
     driver.get("about:blank")  # close the page's event stream before the server goes
     hub.close()
     assert not errors, errors
+
+
+@pytest.fixture
+def hub(tmp_path, driver):
+    yield from _serve(driver, Hub(tmp_path))
+
+
+@pytest.fixture
+def late_hub(tmp_path, driver):
+    """A hub that started three hours ago: a wearable never heard since is past its limit (2 x 60 + 15 min)."""
+    yield from _serve(driver, Hub(tmp_path, started_at=time.time() - 3 * 3600))
 
 
 def wait(driver, condition, message):
@@ -236,6 +255,58 @@ def test_connection_lost_is_shown_and_the_stream_comes_back_by_itself(driver, hu
     wait(driver, lambda d: not banner.is_displayed(), "the page did not reconnect")
     alert = hub.record("W1", 9)
     wait(driver, lambda d: d.find_elements(By.ID, "alert-%d" % alert["id"]), "no live alert after reconnecting")
+
+
+def device_row(driver, device_id):
+    return driver.find_element(By.ID, "device-" + device_id)
+
+
+def test_the_devices_panel_shows_a_silent_wearable_live_and_clears_it_when_it_is_heard(driver, late_hub):
+    hub = late_hub
+    assert hub.send("W1", 1, battery=80) == "new"
+    assert hub.send("W2", 1, battery=9) == "new"
+    open_console(driver, hub)
+    wait(driver, lambda d: d.find_elements(By.ID, "device-W3"), "the device list never appeared")
+    # Heartbeats are receipted but are no incident: no alert card, the list says there is no active alert.
+    assert driver.find_elements(By.CSS_SELECTOR, "#alerts article") == []
+    assert driver.find_element(By.ID, "empty").is_displayed()
+    assert len(hub.store.outbox()) == 2
+    w1 = device_row(driver, "W1")
+    assert w1.get_attribute("data-status") == "ok"
+    for expected in ("W1", "Aminata Traoré", "il y a", "par SMS", "80 %", "OK", "prochain signal attendu"):
+        assert expected in w1.text, expected
+    w2 = device_row(driver, "W2")
+    assert w2.get_attribute("data-status") == "low_battery"
+    assert "⚠ 9 %" in w2.text and "Batterie faible" in w2.text
+    assert w2.find_element(By.CSS_SELECTOR, ".battery.low")
+    assert "Jamais entendu" in device_row(driver, "W3").text
+    banner = driver.find_element(By.ID, "silent-banner")
+    assert not banner.is_displayed()
+    driver.execute_script("window.__sameLoad = true")
+
+    # The watchdog runs: W3 was never heard since the hub started three hours ago.
+    assert hub.liveness.check() == [("device.silent", "W3")]
+    wait(driver, lambda d: device_row(d, "W3").get_attribute("data-status") == "silent",
+         "the silent wearable was not shown")
+    assert driver.execute_script("return window.__sameLoad") is True  # live, not by reloading the page
+    w3 = device_row(driver, "W3")
+    assert "SILENCIEUX" in w3.text and "ne peut plus appeler" in w3.text
+    assert banner.is_displayed() and "1 bracelet silencieux" in banner.text and XSS_NAME in banner.text
+    ids = [e.get_attribute("id") for e in driver.find_elements(By.CSS_SELECTOR, "#device-rows tr")]
+    assert ids == ["device-W3", "device-W2", "device-W1"]  # worst first
+    assert driver.find_elements(By.CSS_SELECTOR, "#devices img, #silent-banner img") == []  # names are text
+    assert no_dialog(driver)
+    path = REPO / "build" / "screenshots" / "console-devices.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    driver.execute_script("document.getElementById('devices').scrollIntoView()")
+    assert driver.save_screenshot(str(path))
+
+    # W3 is heard again (here by an SOS): the alert appears and the silence clears.
+    assert hub.send("W3", 1, event="SOS") == "new"
+    wait(driver, lambda d: device_row(d, "W3").get_attribute("data-status") == "ok", "the silence did not clear")
+    wait(driver, lambda d: not banner.is_displayed(), "the silent banner stayed")
+    assert driver.find_elements(By.CSS_SELECTOR, "#alerts article.event-SOS")
+    assert "de nouveau entendu" in driver.find_element(By.ID, "notice").text
 
 
 def test_screenshot_of_the_console_with_two_alerts(driver, hub):
