@@ -144,8 +144,10 @@ class Liveness:
 
     async def run(self, interval_s=CHECK_INTERVAL_S):
         while True:
+            # Sleep first: at start-up the modem gets a moment to hand over what the SIM and the SMS centre kept
+            # while the hub was down, before anyone is called silent.
+            await asyncio.sleep(interval_s)
             try:
                 self.check()
             except Exception:  # a failing check must not end the watchdog; the next one tries again
                 log.exception("liveness check failed")
-            await asyncio.sleep(interval_s)
