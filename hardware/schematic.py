@@ -7,7 +7,11 @@ disagree with the firmware. Our own rules (SKiDL has no notion of them): every I
 at least 500 uF of bulk capacitance on the modem's VBAT, a flyback diode across every motor, every pinout function
 wired.
 
-    .venv/bin/python hardware/schematic.py --build a [--netlist FILE]
+    .venv/bin/python hardware/schematic.py --build a [--mcu-board pico|carrier] [--netlist FILE]
+
+Build A has two microcontroller boards (the BOM's `mcu_board` option): `pico`, a Raspberry Pi Pico soldered onto the
+carrier (or hand-wired), and `carrier`, the bare RP2040 with its flash, crystal, USB-C and a TPS63031 buck-boost on
+the carrier PCB itself. Both wire the same GPIOs (pinout.json); only the parts around the chip differ.
 
 Exit status 0 when SKiDL's ERC and our rules find nothing (no error, no warning), 1 otherwise.
 """
@@ -56,8 +60,9 @@ def load_pinout(build):
 class Circuit:
     """Builds one build's circuit into a fresh SKiDL circuit and keeps what the design rules need."""
 
-    def __init__(self, build):
+    def __init__(self, build, mcu_board=None):
         self.build = build
+        self.mcu_board = mcu_board
         self.pinout = load_pinout(build)
         self.circuit = skidl.Circuit()
         self.mcu = None
@@ -158,6 +163,38 @@ CHARGER = template("TP4056", "U", [
     (6, "STDBY", T.OPENCOLL), (7, "CHRG", T.OPENCOLL), (8, "CE", T.INPUT),
 ])
 ESP32_BOARD_GPIO = [2, 13, 14, 18, 32, 34]
+# RP2040 in its QFN-56 (RP2040 Datasheet, section 1.4.2 'Pin Locations'); pin 57 is the exposed ground pad
+_RP2040_GPIO_PIN = {0: 2, 1: 3, 2: 4, 3: 5, 4: 6, 5: 7, 6: 8, 7: 9, 8: 11, 9: 12, 10: 13, 11: 14, 12: 15, 13: 16,
+                    14: 17, 15: 18, 16: 27, 17: 28, 18: 29, 19: 30, 20: 31, 21: 32, 22: 34, 23: 35, 24: 36, 25: 37,
+                    26: 38, 27: 39, 28: 40, 29: 41}
+RP2040 = template("RP2040", "U", [
+    *((num, f"GP{n}", T.BIDIR) for n, num in _RP2040_GPIO_PIN.items()),
+    *((num, "IOVDD", T.PWRIN) for num in (1, 10, 22, 33, 42, 49)),
+    (23, "DVDD", T.PWRIN), (50, "DVDD", T.PWRIN), (44, "VREG_VIN", T.PWRIN), (45, "VREG_VOUT", T.PWROUT),
+    (48, "USB_VDD", T.PWRIN), (43, "ADC_AVDD", T.PWRIN), (57, "GND", T.PWRIN),
+    (19, "TESTEN", T.INPUT), (20, "XIN", T.PASSIVE), (21, "XOUT", T.PASSIVE), (24, "SWCLK", T.INPUT),
+    (25, "SWDIO", T.BIDIR), (26, "RUN", T.INPUT), (46, "USB_DM", T.BIDIR), (47, "USB_DP", T.BIDIR),
+    (51, "QSPI_SD3", T.BIDIR), (52, "QSPI_SCLK", T.OUTPUT), (53, "QSPI_SD0", T.BIDIR), (54, "QSPI_SD2", T.BIDIR),
+    (55, "QSPI_SD1", T.BIDIR), (56, "QSPI_SS", T.BIDIR),
+])
+FLASH = template("W25Q16JV", "U", [
+    (1, "CS", T.INPUT), (2, "IO1", T.BIDIR), (3, "IO2", T.BIDIR), (4, "GND", T.PWRIN), (5, "IO0", T.BIDIR),
+    (6, "CLK", T.INPUT), (7, "IO3", T.BIDIR), (8, "VCC", T.PWRIN),
+])
+# TI TPS63031 (VSON-10, datasheet SLVS696D 'Pin Functions'): fixed 3.3 V, FB to VOUT, PS/SYNC low = power-save mode
+BUCK_BOOST = template("TPS63031", "U", [
+    (1, "VOUT", T.PWROUT), (2, "L2", T.PASSIVE), (3, "PGND", T.PWRIN), (4, "L1", T.PASSIVE), (5, "VIN", T.PWRIN),
+    (6, "EN", T.INPUT), (7, "PS_SYNC", T.INPUT), (8, "VINA", T.PWRIN), (9, "GND", T.PWRIN), (10, "FB", T.INPUT),
+])
+INDUCTOR = two_pin("inductor", "L")
+XTAL_12M = two_pin("12 MHz crystal", "Y")
+USB_C = template("USB-C receptacle", "J", [
+    (1, "VBUS", T.PWROUT), (2, "GND", T.PASSIVE), (3, "CC1", T.PASSIVE), (4, "CC2", T.PASSIVE), (5, "DP", T.BIDIR),
+    (6, "DM", T.BIDIR),
+])
+BOOT_PADS = two_pin("BOOTSEL pads", "JP")
+MCU_BOARDS = ("pico", "carrier")
+
 LILYGO = template("LilyGO T-A7670G R2 (GPS)", "A", [
     *((i + 1, f"IO{n}", T.BIDIR if n < 34 else T.INPUT) for i, n in enumerate(ESP32_BOARD_GPIO)),
     (101, "3V3", T.PWROUT), (102, "VBAT", T.PWROUT), (103, "GND", T.PWROUT),
@@ -226,14 +263,19 @@ def rtc_parts(cc, gnd, v3):
     return rtc
 
 
-def build_a():
-    cc = Circuit("a")
-    cc.mcu = cc.part(PICO, ref="U1")
+def build_a(mcu_board="pico"):
+    if mcu_board not in MCU_BOARDS:
+        raise ValueError(f"mcu_board must be one of {', '.join(MCU_BOARDS)}")
+    cc = Circuit("a", mcu_board)
     gnd, vbat, vsys, vbus, v3 = (cc.net(n) for n in ("GND", "VBAT", "VSYS", "VBUS", "3V3"))
-    cc.mcu["GND"] += gnd
-    cc.mcu["VSYS"] += vsys
-    cc.mcu["VBUS"] += vbus
-    cc.mcu["3V3_OUT"] += v3
+    if mcu_board == "pico":
+        cc.mcu = cc.part(PICO, ref="U1")
+        cc.mcu["GND"] += gnd
+        cc.mcu["VSYS"] += vsys
+        cc.mcu["VBUS"] += vbus
+        cc.mcu["3V3_OUT"] += v3
+    else:
+        cc.mcu = cc.part(RP2040, ref="U1")
 
     cell = cc.part(BATTERY, ref="BT1")
     vbat += cell["+"]
@@ -312,8 +354,66 @@ def build_a():
     adc += filt[1], cc.mcu_pin("battery_adc")
     gnd += filt[2]
     cc.modem_vbat = vbat
+    if mcu_board == "carrier":
+        carrier_mcu_parts(cc, gnd, vsys, vbus, v3)
     _no_connect_unused(cc)
     return cc
+
+
+def carrier_mcu_parts(cc, gnd, vsys, vbus, v3):
+    """What the Pico board carried, on the carrier PCB: the RP2040's supply and decoupling (Hardware design with
+    RP2040, 'Minimal design example': 100 nF at every IOVDD and DVDD pin, 1 uF at VREG_VIN and VREG_VOUT), the
+    QSPI flash, the 12 MHz crystal with its 1 kOhm series resistor and 15 pF loads, USB-C for charging and flashing,
+    BOOTSEL pads, and the TPS63031 buck-boost that replaces the Pico's RT6150: VSYS (after the SS14) in, 3.3 V out
+    down to 1.8 V in, so the MCU rides through the modem's bursts as on the Pico."""
+    mcu = cc.mcu
+    gnd += mcu["GND"], mcu["TESTEN"]
+    v3 += mcu["IOVDD"], mcu["USB_VDD"], mcu["ADC_AVDD"], mcu["VREG_VIN"], mcu["RUN"]  # RUN tied high: no reset key
+    cc.decouple(v3, gnd, *["100nF"] * 6, "100nF", "100nF", "1uF")  # 6 x IOVDD, USB_VDD, ADC_AVDD, VREG_VIN
+    dvdd = cc.net("DVDD")
+    dvdd += mcu["VREG_VOUT"], mcu["DVDD"]
+    cc.decouple(dvdd, gnd, "1uF", "100nF", "100nF")
+
+    reg, coil = cc.part(BUCK_BOOST, ref="U10"), cc.part(INDUCTOR, value="1.5uH", ref="L1")
+    vsys += reg["VIN"], reg["VINA"], reg["EN"]
+    gnd += reg["PGND"], reg["GND"], reg["PS_SYNC"]  # PS/SYNC low: power-save mode at light load
+    v3 += reg["VOUT"], reg["FB"]  # fixed-output TPS63031: FB to VOUT
+    cc.join("BB_L1", reg["L1"], coil[1])
+    cc.join("BB_L2", reg["L2"], coil[2])
+    cc.decouple(vsys, gnd, "10uF", "100nF")
+    cc.decouple(v3, gnd, "10uF", "10uF")
+
+    flash = cc.part(FLASH, ref="U9")
+    v3 += flash["VCC"]
+    gnd += flash["GND"]
+    cc.decouple(v3, gnd, "100nF")
+    for mcu_pin, flash_pin in (("QSPI_SCLK", "CLK"), ("QSPI_SD0", "IO0"), ("QSPI_SD1", "IO1"), ("QSPI_SD2", "IO2"),
+                               ("QSPI_SD3", "IO3")):
+        cc.join(mcu_pin, mcu[mcu_pin], flash[flash_pin])
+    boot, r_boot = cc.part(BOOT_PADS, ref="JP1"), cc.r("1k")
+    cc.join("QSPI_SS", mcu["QSPI_SS"], flash["CS"], r_boot[1])
+    cc.join("BOOTSEL", r_boot[2], boot[1])  # bridge the pads while plugging USB: the ROM's USB bootloader
+    gnd += boot[2]
+
+    xtal, r_xtal = cc.part(XTAL_12M, value="ABM8-272-T3", ref="Y2"), cc.r("1k")
+    xin, xout = cc.join("XIN", mcu["XIN"], xtal[1]), cc.join("XOUT", mcu["XOUT"], r_xtal[1])
+    cc.join("XTAL_OUT", r_xtal[2], xtal[2])
+    for line in (xin, xout):
+        load = cc.c("15pF")
+        line += load[1]
+        gnd += load[2]
+
+    usb = cc.part(USB_C, ref="J3")
+    vbus += usb["VBUS"]
+    gnd += usb["GND"]
+    for cc_pin in ("CC1", "CC2"):  # 5.1 kOhm pull-downs: a USB-C charger then offers 5 V
+        pull = cc.r("5.1k")
+        cc.join(f"USB_{cc_pin}", usb[cc_pin], pull[1])
+        gnd += pull[2]
+    for usb_pin, mcu_pin in (("DP", "USB_DP"), ("DM", "USB_DM")):
+        series = cc.r("27")
+        cc.join(f"USB_{usb_pin}", usb[usb_pin], series[1])
+        cc.join(f"MCU_{usb_pin}", series[2], mcu[mcu_pin])
 
 
 def build_b():
@@ -415,7 +515,8 @@ def run_erc(cc):
 
 
 def netlist_text(cc):
-    lines = [f"# Deme build {cc.build.upper()} netlist, generated by hardware/schematic.py from pinout.json"]
+    board = f" (mcu_board={cc.mcu_board})" if cc.mcu_board and cc.mcu_board != "pico" else ""
+    lines = [f"# Deme build {cc.build.upper()}{board} netlist, generated by hardware/schematic.py from pinout.json"]
     for part in sorted(cc.circuit.parts, key=lambda p: p.ref):
         value = f" {part.value}" if getattr(part, "value", part.name) != part.name else ""
         lines.append(f"part {part.ref} {part.name}{value}")
@@ -428,12 +529,17 @@ def netlist_text(cc):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", choices=sorted(BUILDERS), default="a")
+    parser.add_argument("--mcu-board", choices=MCU_BOARDS, default="pico",
+                        help="build A only: Pico board (default) or bare RP2040 on the carrier PCB")
     parser.add_argument("--netlist", help="write the netlist (one line per part and per net) to this file")
     args = parser.parse_args(argv)
-    cc = BUILDERS[args.build]()
+    if args.build != "a" and args.mcu_board != "pico":
+        parser.error("--mcu-board applies to build A only")
+    cc = build_a(args.mcu_board) if args.build == "a" else BUILDERS[args.build]()
     errors, warnings, report = run_erc(cc)
     problems = design_rule_problems(cc)
-    print(f"build {args.build}: {len(cc.circuit.parts)} parts, {len(_nets(cc))} nets")
+    board = f" (mcu_board={args.mcu_board})" if args.build == "a" else ""
+    print(f"build {args.build}{board}: {len(cc.circuit.parts)} parts, {len(_nets(cc))} nets")
     print(f"SKiDL ERC: {errors} errors, {warnings} warnings")
     for line in report.splitlines():
         if "ERC WARNING" in line or "ERC ERROR" in line:

@@ -54,6 +54,16 @@ def test_build_a_uses_the_pico_and_its_real_uart_and_i2c_pins():
     assert f["battery_adc"]["pin"] in (26, 27, 28)
 
 
+def test_build_a_pinout_fits_the_bare_rp2040_of_the_carrier_pcb_too():
+    """The same pinout serves mcu_board=pico and mcu_board=carrier: every pin is valid on both boards, and on the
+    carrier the Pico-internal GPIOs are free (no LED on GP25, no VSYS sense on GP29)."""
+    carrier = copy.deepcopy(pinout("a"))
+    carrier["board"] = "Deme A carrier (bare RP2040)"
+    assert hardware_data.check_pins(BOARD.parse_pinout(carrier)) == []
+    carrier["functions"]["led"]["pin"] = 25
+    assert hardware_data.check_pins(BOARD.parse_pinout(carrier)) == []
+
+
 def test_rp2040_function_table_matches_the_datasheet_rows_we_rely_on():
     gpio = hardware_data.load_mcu("rp2040")["gpio"]
     uart0_tx = sorted(int(n) for n, caps in gpio.items() if "UART0_TX" in caps)

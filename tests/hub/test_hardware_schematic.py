@@ -33,6 +33,24 @@ def check(cc):
 results = {}
 results["clean_a"] = check(s.build_a())
 results["clean_b"] = check(s.build_b())
+results["clean_a_carrier"] = check(s.build_a("carrier"))
+
+def gpio_nets(cc):  # GPIO -> what else its net joins, as part.pin
+    mcu = next(p for p in cc.circuit.parts if p.ref == "U1")
+    return {pin.name: sorted(f"{q.part.ref}.{q.name}" for q in pin.net.pins if q.part is not mcu)
+            for pin in mcu.pins if pin.name.startswith("GP") and pin.net is not None and pin.net.name != "__NOCONNECT"}
+results["gpio_nets_pico"] = gpio_nets(s.build_a("pico"))
+results["gpio_nets_carrier"] = gpio_nets(s.build_a("carrier"))
+
+cc = s.build_a("carrier")  # the RP2040 core supply (DVDD) without its capacitors
+for cap in caps_on(cc, "DVDD"):
+    cap[1].disconnect()
+results["carrier_no_dvdd_caps"] = check(cc)
+cc = s.build_a("carrier")  # the carrier's 3V3 pins: driven by the buck-boost, the power path after the SS14
+results["carrier_3v3_drivers"] = sorted(f"{p.part.ref}.{p.name}" for p in pin_on(cc, "U10", "VOUT").net.pins
+                                        if p.func == s.T.PWROUT)
+results["carrier_vin"] = sorted(f"{p.part.ref}.{p.name}" for p in pin_on(cc, "U10", "VIN").net.pins
+                                if p.part.ref_prefix != "C")
 
 cc = s.build_a()  # the GPS's TXD output shorted to the modem's TXD output
 net = pin_on(cc, "U2", "TXD").net
@@ -91,7 +109,7 @@ def results(tmp_path_factory):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("build", ["a", "b"])
+@pytest.mark.parametrize("build", ["a", "b", "a_carrier"])
 def test_schematic_passes_skidl_erc_and_our_rules(results, build):
     clean = results[f"clean_{build}"]
     assert (clean["errors"], clean["warnings"], clean["rules"]) == (0, 0, []), clean["report"]
@@ -139,14 +157,32 @@ def test_build_a_rtc_wiring(results):
     assert f"U1.GP{pin}" in results["rtc_int_mcu"] and "U8.INT" in results["rtc_int_mcu"]
 
 
-@pytest.mark.parametrize("build", ["a", "b"])
-def test_committed_netlist_is_current_and_the_command_succeeds(tmp_path, build):
+def test_carrier_wires_every_gpio_as_the_pico_does(results):
+    """Same pinout, same nets: only the parts around the chip differ between mcu_board=pico and carrier."""
+    assert results["gpio_nets_carrier"] == results["gpio_nets_pico"]
+    assert len(results["gpio_nets_pico"]) >= 16
+
+
+def test_carrier_power_path_keeps_the_mcu_behind_the_diode_on_its_buck_boost(results):
+    assert results["carrier_3v3_drivers"] == ["U10.VOUT"]
+    assert "D1.K" in results["carrier_vin"] and "U2.VBAT" not in results["carrier_vin"]
+
+
+def test_rules_catch_the_carrier_rp2040_core_supply_without_capacitors(results):
+    assert any("U1 DVDD (net DVDD) has no decoupling capacitor" in p
+               for p in results["carrier_no_dvdd_caps"]["rules"])
+
+
+@pytest.mark.parametrize("build, mcu_board, name", [("a", "pico", "netlist.txt"), ("b", None, "netlist.txt"),
+                                                     ("a", "carrier", "netlist-carrier.txt")])
+def test_committed_netlist_is_current_and_the_command_succeeds(tmp_path, build, mcu_board, name):
     out = tmp_path / "netlist.txt"
-    proc = subprocess.run([sys.executable, str(SCHEMATIC), "--build", build, "--netlist", str(out)],
+    board = ["--mcu-board", mcu_board] if mcu_board else []
+    proc = subprocess.run([sys.executable, str(SCHEMATIC), "--build", build, *board, "--netlist", str(out)],
                           capture_output=True, text=True, cwd=tmp_path, timeout=240)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "SKiDL ERC: 0 errors, 0 warnings" in proc.stdout and "design rules: 0 problems" in proc.stdout
-    committed = (REPO / "hardware" / f"build-{build}" / "netlist.txt").read_text()
-    assert out.read_text() == committed, f"run hardware/schematic.py --build {build} --netlist " \
-                                         f"hardware/build-{build}/netlist.txt and commit"
+    committed = (REPO / "hardware" / f"build-{build}" / name).read_text()
+    assert out.read_text() == committed, f"run hardware/schematic.py --build {build} {' '.join(board)} --netlist " \
+                                         f"hardware/build-{build}/{name} and commit"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["netlist.txt"]
