@@ -2,6 +2,7 @@
 the bom.csv files). Run `.venv/bin/python hardware/generate.py`; the tests fail when a committed file is stale, so
 the pictures can never disagree with the pinout.
 """
+import copy
 import itertools
 import sys
 from pathlib import Path
@@ -50,6 +51,8 @@ POWER_NOTES = {
         "Pico VBUS (pin 40) -> TP4056 IN (charges from the Pico's USB); TP4056 BAT -> Battery +",
         "Pico 3V3(OUT) (pin 36) -> level shifter VCCB, IMU VCC, GPS V_BCKP and load switch IN; modem VDD_EXT -> level "
         "shifter VCCA and OE",
+        "On the carrier PCB with the bare RP2040 (BOM option mcu_board=carrier) the same GPIOs are traces: "
+        "connect only the battery, motor and button",
     ],
     "b": [
         "18650 cell in the board's holder (mind the polarity printed on the board); the board charges it from USB-C",
@@ -173,18 +176,61 @@ def bom_markdown():
             verdict = "meets" if total <= BOM_GOAL_EUR else f"misses by {total - BOM_GOAL_EUR:.2f}"
             text = ", ".join(f"{k} {v}" for k, v in choice.items())
             lines.append(f"| {build.upper()} | {text} | {total:.2f} | {verdict} |")
-    lines += [
-        "",
-        "Reading it: build A with the SIM800L (Mali, 2G) meets the goal; build A with the A7670E (France, LTE) misses "
-        "it by about 4 EUR, mostly the LTE module (8.80) against the SIM800L (2.60). What would close the gap: "
-        "the RP2040 chip, its flash and crystal on the carrier PCB instead of a Pico board (about 1.2 EUR instead "
-        "of 3.70, but the carrier then needs its own 3.3 V buck-boost), a PCB-trace LTE antenna instead of the FPC "
-        "one, or a module price negotiated above 1,000 units. Build B (the LilyGO board) costs about 39 EUR: "
-        "it buys speed of assembly, not price, and its 18650 cell makes it a belt or bag device rather than a "
-        "wristband.",
-        "",
-    ]
+    lines += ["", *bom_reading(), ""]
     return "\n".join(lines)
+
+
+def carrier_power_data():
+    """Build A's power figures with the carrier's microcontroller figures (power.json 'mcu_boards') in place of the
+    Pico's: hub/power.py takes the figures as data, so the carrier's battery life is computed, not typed."""
+    data = power.load_power_data("a")
+    overlay = copy.deepcopy(data)
+    overlay["figures"].update(data["mcu_boards"]["carrier"])
+    return overlay
+
+
+def bom_reading():
+    """The paragraph under the table: what meets the goal, what does not and what would, all computed."""
+    rows = hardware_data.load_bom("a")
+    base = {"gps": "L76K", "imu": "LIS3DH"}
+    total = {(board, modem): hardware_data.bom_total(rows, {"mcu_board": board, "modem": modem, **base})
+             for board in ("pico", "carrier") for modem in ("SIM800L", "A7670E")}
+    module = next(r for r in rows if r["option"] == "modem=A7670E" and r["ref"] == "U2")
+    without_module = total["carrier", "A7670E"] - module["unit_price_eur"]
+    needed = BOM_GOAL_EUR - without_module
+    standby = {"build": "a", "modem": "A7670E", "modem_mode": "gated", "mcu_sleep": "dormant"}
+    days_pico = power.compute(power.PowerConfig(**standby)).days
+    days_carrier = power.compute(power.PowerConfig(**standby), carrier_power_data()).days
+    france_verdict = ("meets the goal" if total["carrier", "A7670E"] <= BOM_GOAL_EUR else
+                      f"misses the goal by {total['carrier', 'A7670E'] - BOM_GOAL_EUR:.2f} EUR")
+    return [
+        "Reading it (GPS L76K, IMU LIS3DH, the reference choice):",
+        "",
+        f"- **Mali (SIM800L, 2G)**: {total['pico', 'SIM800L']:.2f} EUR on the Pico board, "
+        f"{total['carrier', 'SIM800L']:.2f} EUR on the carrier PCB: both meet the goal.",
+        f"- **France (A7670E, LTE)**: {total['pico', 'A7670E']:.2f} EUR on the Pico board, "
+        f"{total['carrier', 'A7670E']:.2f} EUR on the carrier PCB, which {france_verdict}. Everything but the LTE "
+        f"module costs {without_module:.2f} EUR on the carrier, so the goal needs the A7670E at "
+        f"{needed:.2f} EUR or less; it lists at {module['unit_price_eur']:.2f} EUR for 100 units. Only a volume "
+        "quote (above 1,000 units, or a city's tender) can close that: no distributor listing does, and we do not "
+        "count on it.",
+        "- **mcu_board=carrier** puts the RP2040, its 2 MB flash, the 12 MHz crystal, USB-C and a TPS63031 "
+        "buck-boost (in place of the Pico's RT6150, same power path: after the SS14, 3.3 V held down to 1.8 V in) "
+        "on the carrier PCB. It costs the installer an SMT assembly order (JLCPCB or any assembler, one panel at "
+        "least, laid out from `build-a/netlist-carrier.txt`): the QFN-56 at 0.4 mm pitch cannot be hand-soldered. "
+        "**mcu_board=pico** keeps a Pico that can be hand-wired or soldered onto the simpler carrier, for a pilot "
+        "of a few units. Same GPIOs, same pinout.json, same firmware. The carrier also lowers the dormant floor: "
+        f"standby profile with the A7670E {days_pico:.1f} days on the Pico, {days_carrier:.1f} days on the "
+        "carrier (estimates in power.json 'mcu_boards', to be measured).",
+        "- For every option the RTC is the BM8563, pin- and register-compatible with the NXP PCF8563 (the drop-in "
+        "second source) at about a quarter of its price. Examined and not taken: a PCB-trace LTE antenna (band "
+        "20, 800 MHz, is France's coverage band and needs about 9 cm of radiator, which a 50 x 35 mm board "
+        "cannot give), a discrete P-MOSFET instead of the TPS22918 GPS switch (about 0.30 EUR less, but no "
+        "controlled inrush on the shared 3V3 rail), a cheaper level translator (none that is auto-direction "
+        "down to 1.8 V costs less).",
+        "- Build B (the LilyGO board) costs about 39 EUR: it buys speed of assembly, not price, and its 18650 "
+        "cell makes it a belt or bag device rather than a wristband.",
+    ]
 
 
 POWER_CASES = (
@@ -241,7 +287,8 @@ def power_path_boxes():
         (330, 300, 230, 120, "Modem VBAT", "A7670E / SIM800L, 2 A bursts; 2 x 470 uF polymer + 100 nF + 33 pF at "
                                             "the pins; short thick wires from the cell"),
         (330, 170, 230, 80, "SS14 Schottky", "keeps the modem from draining VSYS during a burst"),
-        (330, 40, 230, 90, "Pico VSYS (pin 39)", "100 uF; RT6150 buck-boost holds 3.3 V down to 1.8 V"),
+        (330, 40, 230, 90, "Pico VSYS (pin 39)",
+         "100 uF; RT6150 (Pico) or TPS63031 (carrier) holds 3.3 V down to 1.8 V"),
         (660, 40, 220, 90, "3V3 (pin 36)", "IMU, level shifter B side, GPS backup, load switch"),
         (660, 170, 220, 80, "TPS22918 load switch", f"EN = GP{f['gps_enable']['pin']} -> GPS VCC (off between "
                                                     "alerts)"),

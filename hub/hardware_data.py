@@ -13,6 +13,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 HARDWARE = REPO / "hardware"
 BUILDS = ("a", "b")
+# The BOM option `mcu_board` of build A, named by the pinout's "board" (hardware/mcu/rp2040.json describes both):
+# the same GPIOs on a Raspberry Pi Pico or on the bare RP2040 of the carrier PCB.
+MCU_BOARD_OPTIONS = {"Raspberry Pi Pico": "pico", "Deme A carrier (bare RP2040)": "carrier"}
 BOM_FIELDS = (
     "ref", "part", "manufacturer", "mpn", "quantity", "unit_price_eur", "price_source", "price_date", "estimate",
     "option",
@@ -176,11 +179,13 @@ def bom_lines(rows, choice):
 
 
 def default_choice(build):
-    parts = load_pinout(build)["parts"]
+    """The BOM choice the build's pinout describes: its parts, and for `mcu_board` its board."""
+    pinout = load_pinout(build)
+    named = {**pinout["parts"], "mcu_board": MCU_BOARD_OPTIONS.get(pinout.get("board"))}
     options = bom_options(load_bom(build))
     choice = {}
     for key in options:
-        choice[key] = parts[key] if parts.get(key) in options[key] else options[key][0]
+        choice[key] = named[key] if named.get(key) in options[key] else options[key][0]
     return choice
 
 
