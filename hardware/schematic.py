@@ -381,7 +381,7 @@ def carrier_mcu_parts(cc, gnd, vsys, vbus, v3):
     cc.join("BB_L1", reg["L1"], coil[1])
     cc.join("BB_L2", reg["L2"], coil[2])
     cc.decouple(vsys, gnd, "10uF", "100nF")
-    cc.decouple(v3, gnd, "10uF", "10uF")
+    cc.decouple(v3, gnd, "22uF", "22uF")  # SLVS696D: at least 20 uF effective at the output; 0805 X5R at 3.3 V
 
     flash = cc.part(FLASH, ref="U9")
     v3 += flash["VCC"]

@@ -61,7 +61,7 @@ def test_each_mcu_board_option_makes_one_whole_wearable(mcu_board):
     refs = [r["ref"] for r in lines]
     assert refs.count("U1") == 1 and refs.count("PCB1") == 1, refs
     mpns = {r["mpn"] for r in lines}
-    carrier_only = {"RP2040", "W25Q16JVUXIQ", "ABM8-272-T3", "TPS63031DSKR", "SWPA4020S1R5NT", "TYPE-C-31-M-12"}
+    carrier_only = {"RP2040", "W25Q16JVUXIQ", "ABM8-272-T3", "TPS63031DSKR", "SWPA3015S1R5NT", "TYPE-C-31-M-12"}
     if mcu_board == "carrier":
         assert carrier_only <= mpns and "SC0915" not in mpns
     else:
