@@ -60,6 +60,7 @@ LOW_PCT = 80  # 1.2 g at the default sensitivity: tuned on odd SisFall subjects 
 ADAPT_PCT = 1500
 LOW_EXCURSIONS = 4  # a calm-start episode needs at most this many excursions (3 when all are strong)
 LOW_RUN_MS = 2000  # ... and must be recognised within this long of its start
+MIN_EXCURSIONS = 3  # the "all strong: one fewer" shortcut never goes below three excursions (one full cycle)
 
 
 
@@ -77,7 +78,9 @@ class ShakeDetector:
                  half_min_ms=HALF_MIN_MS, half_max_ms=HALF_MAX_MS, refractory_ms=REFRACTORY_MS, ratio_pct=RATIO_PCT,
                  align_pct=ALIGN_PCT, vertical_pct=VERTICAL_PCT, calm_ms=CALM_MS, run_max_ms=RUN_MAX_MS,
                  strong_pct=STRONG_PCT, vertical_cos2_pct=VERTICAL_COS2_PCT, low_mg=None, adapt_pct=ADAPT_PCT,
-                 low_run_ms=LOW_RUN_MS, low_vertical=False, low_excursions=None, ratio_mean=True):
+                 low_run_ms=LOW_RUN_MS, low_vertical=False, low_excursions=None, ratio_mean=True,
+                 vertical_down_pct=None, big_pct=0, big_excursions=3, low_ratio_pct=None,
+                 big_half_min_ms=0):
         if sensitivity not in SENSITIVITY:
             raise ValueError("shake sensitivity must be 1..5, got %r" % (sensitivity,))
         thr, exc = SENSITIVITY[sensitivity]
@@ -108,6 +111,13 @@ class ShakeDetector:
             low_excursions = self.excursions if self.excursions < LOW_EXCURSIONS else LOW_EXCURSIONS
         self.low_excursions = low_excursions
         self.ratio_mean = ratio_mean
+        self.vertical_down_pct = vertical_pct if vertical_down_pct is None else vertical_down_pct
+        self._vmax_pct = max(self.vertical_pct, self.vertical_down_pct)
+        self.big_pct = big_pct
+        self._big4 = self._thr4 * big_pct // 100
+        self.big_excursions = big_excursions
+        self.big_half_min_ms = big_half_min_ms
+        self.low_ratio_pct = ratio_pct if low_ratio_pct is None else low_ratio_pct
         self._ka = self._k + 2  # activity level: a mean of |h| over ~1.3 s at 100 Hz
         self.reset()
 
@@ -123,6 +133,7 @@ class ShakeDetector:
         # Everything but the gravity estimate: after a gap the device's attitude is still the best guess.
         self._count = 0
         self._strong = 0
+        self._big = 0
         self._peak = 0
         self._half = 0
         self._hsum = 0
@@ -200,13 +211,14 @@ class ShakeDetector:
         if since < self.half_min_ms:
             self._start(hx, hy, hz, t_ms)  # ringing after an impact, not a hand's swing
             return None
-        if (self.vertical_pct != 100 and (self.low_vertical or not low) and p * 100 > -e4 * self.vertical_pct
-                and self._vertical(hx, hy, hz)):
-            return None  # along gravity, gait and stairs swing hard: a vertical shake must be stronger
+        if self._vmax_pct != 100 and (self.low_vertical or not low) and p * 100 > -e4 * self._vmax_pct:
+            v = self._vertical(hx, hy, hz)
+            if v and p * 100 > -e4 * (self.vertical_pct if v > 0 else self.vertical_down_pct):
+                return None  # along gravity, gait and stairs swing hard: a vertical shake must be stronger
         if self._align64 and p * p * 64 < self._align64 * m2:
             self._start(hx, hy, hz, t_ms)  # the swing turned sideways: a body moving, not a hand shaking
             return None
-        ratio = self.ratio_pct
+        ratio = self.low_ratio_pct if low else self.ratio_pct
         if ratio and self._count >= 2:
             if self.ratio_mean:
                 prev = self._hsum
@@ -221,13 +233,18 @@ class ShakeDetector:
         self._hsum += since
         if self.strong_pct and self._peak * 100 >= e4 * self.strong_pct:
             self._strong += 1
+        if (self._big4 and self._peak >= self._big4 and since >= self.big_half_min_ms
+                and not self._vertical(self._ux, self._uy, self._uz)):
+            self._big += 1  # a strong, not too fast swing across gravity (see docs/triggers.md: not the default)
         self._peak = 0
         self._capture(hx, hy, hz)
         self._last_t = t_ms
         self._count += 1
         need = self.low_excursions if low else self.excursions
         # Enough excursions, or one fewer when all the completed ones were strong (a hard shake is sure sooner).
-        if self._count >= need or (self.strong_pct and self._count == need - 1 and self._strong >= self._count - 1):
+        if (self._count >= need or (self.strong_pct and self._count == need - 1 and need > MIN_EXCURSIONS
+                                    and self._strong >= self._count - 1)
+                or (self._big4 and self._count >= self.big_excursions and self._big >= self._count - 1)):
             self._count = 0
             if self.run_max_ms and self._loud_seen and ticks_diff(t_ms, self._run_t) > self.run_max_ms:
                 return None  # deep inside a long burst of vigorous movement: sport, not a call for help
@@ -253,13 +270,16 @@ class ShakeDetector:
         return self._thr4 if e4 > self._thr4 else e4
 
     def _vertical(self, hx, hy, hz):
-        # Within ~35 degrees of gravity: cos^2 >= 2/3. In 8 mg units so the products stay small ints.
+        # Within 45 degrees of gravity (cos^2 >= VERTICAL_COS2_PCT): 1 pointing up (away from the ground, where the
+        # sensor at rest points), -1 down, 0 not vertical. In 8 mg units so the products stay small ints.
         k = self._k + 3
         gx = self._gx >> k
         gy = self._gy >> k
         gz = self._gz >> k
         d = hx * gx + hy * gy + hz * gz
-        return d * d * 100 >= self.vertical_cos2_pct * (hx * hx + hy * hy + hz * hz) * (gx * gx + gy * gy + gz * gz)
+        if d * d * 100 >= self.vertical_cos2_pct * (hx * hx + hy * hy + hz * hz) * (gx * gx + gy * gy + gz * gz):
+            return 1 if d > 0 else -1
+        return 0
 
     def _start(self, hx, hy, hz, t_ms):
         if self._e4 < self._thr4:
@@ -270,6 +290,7 @@ class ShakeDetector:
                 self._chain_t = t_ms
         self._capture(hx, hy, hz)
         self._strong = 0
+        self._big = 0
         self._peak = 0
         self._hsum = 0
         self._count = 1
