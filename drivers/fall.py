@@ -75,6 +75,10 @@ class FallDetector:
         self._mmin = 0
         self._mmax = 0
 
+    def busy(self):
+        """True from an impact until its verdict: the firmware must keep feeding samples (no sleep)."""
+        return self._state != _IDLE
+
     def update(self, ax, ay, az, t_ms):
         k = self._k
         if self._primed:

@@ -299,6 +299,7 @@ class Modem:
         self._pin = None
         self._worker_task = None
         self._started = False
+        self.parked = False  # switched off on purpose (power_down): supervision leaves it alone until start()
 
     # --- small helpers -------------------------------------------------------------------------------
     def _log(self, text):
@@ -360,6 +361,7 @@ class Modem:
         """Bring the modem to a known state: AT sync, echo off, numeric errors, model, SIM, PDU mode, storage,
         new-message indications. Raises ATTimeout (no answer), SIMError, or the ATError of a refused step."""
         self._pin = pin  # kept for the re-inits after a reboot or power cycle
+        self.parked = False
         self.channel.start()
         if self._worker_task is None:
             self._worker_task = asyncio.create_task(self._worker())
@@ -393,6 +395,25 @@ class Modem:
             self.link_up = True
             self._event("link up", self.info.get("model"))
         return self.info
+
+    async def power_down(self):
+        """Switch the modem off on purpose (between heartbeats): its model's power-down command, so it detaches
+        from the network first and the network keeps SMS for it at the SMS centre. The link goes down through the
+        one link-down path and supervision pauses until the next start(). Returns False when the model has no
+        such command or the modem refused it: the caller then uses the power key."""
+        self._started = False  # the power-down URC that follows is ours, not an unexpected restart
+        self.parked = True
+        self.link_down("powered down")
+        self._regs = {}
+        cmd = self.quirks.power_down
+        if cmd is None:
+            return False
+        try:
+            await self.channel.command(cmd, timeout_ms=self.check_timeout_ms * 5)
+        except ATError as exc:  # no answer, or refused: the power key will do it
+            self._log("%s failed: %s" % (cmd, exc))
+            return False
+        return True
 
     async def stop(self):
         self._started = False
@@ -788,6 +809,8 @@ class Modem:
         `max_failures` consecutive timeouts the modem is power-cycled and restarted (`max_recoveries` times at
         most, then "escalate"; each escalation makes the next episode wait longer). Returns whether the link
         is up."""
+        if self.parked:
+            return False
         if self._needs_init:
             return await self._reinit("modem restarted")
         try:

@@ -21,6 +21,7 @@ from drivers.modem import Modem
 from drivers.position import best_position
 from firmware.flashstore import AlarmState
 from firmware.motion import MotionTask
+from firmware.power import PowerManager
 from firmware.uplink import Uplink
 from firmware.vibration import Vibrator
 
@@ -30,6 +31,8 @@ FOLLOWUP_EVENTS = ("SOS", "FALL", "DUR")
 PREALARM_REPEAT_MS = 5000  # the fall pre-alarm buzzes again this often until it is cancelled or sent
 # Statuses from the hub and what the wearer feels.
 STATUS_PATTERN = {"RCV": "received", "ACK": "ack", "DSP": "dispatched"}
+# Messages the wearer did not send by hand: their receipt is not felt.
+SILENT_EVENTS = ("HB", "LOWBAT")
 
 
 def build_imu(board):
@@ -46,6 +49,18 @@ def build_imu(board):
 
         return MPU6050(board.i2c, address=board.imu_address or 0x68, range_g=8, rate_hz=100)
     raise ValueError("no driver for the accelerometer %r" % (model,))
+
+
+def build_rtc(board):
+    """The external RTC's driver (started), or None when the board has none or it does not answer (the board then
+    sleeps on its own timer, which costs more: logged by the caller)."""
+    if not getattr(board, "rtc_model", None) or board.i2c is None:
+        return None
+    if board.rtc_model not in ("PCF8563", "BM8563"):  # the BM8563 is register-compatible
+        raise ValueError("no driver for the RTC %r" % (board.rtc_model,))
+    from drivers.rtc.pcf8563 import PCF8563
+
+    return PCF8563(board.i2c, address=board.rtc_address or 0x51).start()
 
 
 def log(hop, **detail):
@@ -69,6 +84,7 @@ class App:
         self.buttons = ButtonDecoder(long_ms=cfg["long_press_ms"], patterns=cfg["patterns"])
         self.uplink = Uplink(self.modem, self.state, cfg, log, self.vibrator)
         self.cell = None
+        self.gps_on = True
         self._cancel_until = None
         self._last_alarm = None
         self._followup = None  # (category, deadline ticks) while an alarm waits for its first fix
@@ -91,6 +107,13 @@ class App:
                                      sensitivity=cfg["shake_sensitivity"])
         elif self._no_motion is None:
             self._no_motion = "the board has no accelerometer"
+        rtc = None
+        try:
+            rtc = build_rtc(board)
+        except Exception as exc:
+            log("fw.rtc_failed", error=repr(exc))
+        self.power = PowerManager(self, cfg, log=log, rtc=rtc)
+        self.uplink.hold = lambda: self.power.switching or getattr(self.modem, "parked", False)
 
     # -- alarms ------------------------------------------------------------------------------------------
     def raise_alarm(self, event, category="GEN"):
@@ -103,7 +126,7 @@ class App:
             position = None
         fix = self.gps.fix(now)
         device_time = (fix or {}).get("epoch_s") or wall_time()
-        battery = self._battery()
+        battery = self.battery()
         text = encode_alert(self.cfg["key"], self.cfg["device_id"], counter, event, category, device_time,
                             position, self.cell, battery)
         summary = {"event": event, "category": category, "cell": self.cell, "lat": None, "lon": None}
@@ -115,8 +138,28 @@ class App:
             fix=position is not None, text=text)
         if event in FOLLOWUP_EVENTS and (position is None or position["source"] != "gnss"):
             self._followup = (category, ticks_add(now, self.cfg["followup_s"] * 1000))
+        self.power.alarm_raised(event)
         self.uplink.kick()
         return counter
+
+    def heartbeat(self):
+        """An HB ("I am alive", with the battery and the last position): a newer one replaces one not yet sent
+        or receipted, so a wearable out of coverage for a day does not queue 24 of them."""
+        for alarm in list(self.state.pending):
+            if alarm["e"] == "HB":
+                self.uplink.receipt(alarm["n"])
+        return self.raise_alarm("HB", "GEN")
+
+    def quiet(self, now):
+        """Nothing needs the microcontroller awake: no gesture, cancel window, fall pre-alarm, follow-up,
+        vibration, GPS or movement in progress."""
+        if self.buttons.busy() or self.board.button.pressed():
+            return False
+        if self._cancel_until is not None or self._fall_until is not None or self._fall_gesture:
+            return False
+        if self._followup is not None or self.vibrator.busy() or self.gps_on:
+            return False
+        return self.motion is None or self.motion.still(now)
 
     async def gps_power_task(self):
         """The receiver draws tens of mA while on: on at boot until a fix, then standby; it wakes every
@@ -125,6 +168,7 @@ class App:
         uart = self.board.gps_uart
         model = self.board.gps_model
         on = True
+        self.gps_on = True
         since = ticks_ms()
         self.gps.wake(since)
         while True:
@@ -140,12 +184,15 @@ class App:
                 if self._followup is None and (done or on_for >= self.cfg["gps_max_on_s"] * 1000):
                     self.gps.sleep(now, uart, model)
                     on = False
+                    self.gps_on = False
                     since = now
                     log("fw.gps_standby", fix=fixed)
-            elif self._followup is not None or ticks_diff(now, since) >= self.cfg["gps_refresh_s"] * 1000:
+            elif self._followup is not None or (self.cfg["gps_refresh_s"] and
+                                                ticks_diff(now, since) >= self.cfg["gps_refresh_s"] * 1000):
                 self.gps.wake(now, uart, model)
                 self._ttff_logged = False
                 on = True
+                self.gps_on = True
                 since = now
                 log("fw.gps_wake", reason="alarm" if self._followup is not None else "refresh")
 
@@ -162,7 +209,7 @@ class App:
             self._followup = None
             log("fw.followup_gave_up", after_s=self.cfg["followup_s"])
 
-    def _battery(self):
+    def battery(self):
         try:
             return self.board.battery_percent()
         except Exception:
@@ -270,11 +317,15 @@ class App:
             return
         log("fw.ack", status=ack["status"], n=ack["counter"], h=ack["hub_counter"])
         if ack["status"] == "RCV":
-            if self.uplink.receipt(ack["counter"]) is not None:
-                self.vibrator.play("received")
+            alarm = self.uplink.receipt(ack["counter"])
+            if alarm is not None:
+                self.power.receipt(alarm["e"])
+                if alarm["e"] not in SILENT_EVENTS:
+                    self.vibrator.play("received")
         else:
             # An operator acted: the alarm is certainly stored, whatever happened to the RCV.
             self.uplink.receipt(ack["counter"])
+            self.power.operator_acted()
             pattern = STATUS_PATTERN.get(ack["status"])
             if pattern:
                 self.vibrator.play(pattern)
@@ -357,6 +408,7 @@ class App:
             await asleep_ms(50)
         spawn(self.supervised("uplink", self.uplink.run))
         spawn(self.supervised("cell", self.cell_task))
+        spawn(self.supervised("power", self.power.run))
         while True:
             gc.collect()
             self.check_followup()

@@ -219,13 +219,13 @@ class Button:
     def __init__(self, pin, machine, active_low=True):
         self.pin = pin
         self._machine = machine
-        self._active_low = active_low
+        self.active_low = active_low
 
     def pressed(self):
-        return bool(self.pin.value()) != self._active_low
+        return bool(self.pin.value()) != self.active_low
 
     def irq(self, handler):
-        edge = self._machine.Pin.IRQ_FALLING if self._active_low else self._machine.Pin.IRQ_RISING
+        edge = self._machine.Pin.IRQ_FALLING if self.active_low else self._machine.Pin.IRQ_RISING
         self.pin.irq(handler=handler, trigger=edge)
 
 
@@ -281,6 +281,12 @@ class ModemPower:
         """Orderly power-down by PWRKEY (the modem detaches from the network), then the supply gate if any."""
         await self._pulse(self._pwrkey, self.timing["off_ms"])
         await self._sleep(self.timing["off_wait_ms"])
+        if self._power_en is not None:
+            self._power_en.off()
+
+    async def cut(self):
+        """After a power-down by command or key: the supply switch off too, where the board has one (the
+        module's own leakage when off is then gone as well)."""
         if self._power_en is not None:
             self._power_en.off()
 
@@ -383,6 +389,48 @@ class Board:
             spec["id"], baudrate=spec["baud"], tx=Pin(spec["tx"]), rx=Pin(spec["rx"]),
             rxbuf=spec.get("rxbuf", 1024), timeout=0,
         )
+
+    def sleep(self, ms, rtc=None):
+        """Sleep until the button, the accelerometer's motion interrupt, the RTC's timer or `ms` ends it; returns
+        what woke it ("button", "motion", "rtc" or "timer"). It blocks everything, as the chip stops.
+
+        With an RTC (build A's PCF8563 on rtc_int) the RP2040 goes DORMANT (machine.lightsleep() without a
+        period: every clock stops, about 1.2 mA from the cell for the Pico board) and only a pin edge wakes it,
+        so the RTC's countdown timer carries the heartbeat. Without one, machine.lightsleep(ms) keeps a timer
+        running (about 2 mA). Waking from an indefinite lightsleep on a Pin.irq edge needs a MicroPython whose
+        rp2 port enables GPIO wake there (micropython/micropython PR 16442); with USB connected the port uses the
+        lighter sleep. Not measured on a board yet: docs/installer-guide.md says how to check the current."""
+        machine = self._machine
+        woke = []
+        pins = (("button", self.button.pin, machine.Pin.IRQ_FALLING if self.button.active_low
+                 else machine.Pin.IRQ_RISING),
+                ("motion", self.imu_int, machine.Pin.IRQ_RISING),
+                ("rtc", self.rtc_int if rtc is not None else None, machine.Pin.IRQ_FALLING))
+        for name, pin, trigger in pins:
+            if pin is not None:
+                pin.irq(handler=lambda _p, n=name: woke.append(n), trigger=trigger)
+        seconds = (ms + 999) // 1000
+        try:
+            if rtc is not None and self.rtc_int is not None:
+                rtc.set_timer(seconds)  # beyond 255 s the driver counts whole minutes (up to 255)
+                machine.lightsleep()
+            else:
+                machine.lightsleep(ms)
+        finally:
+            for _name, pin, _trigger in pins:
+                if pin is not None:
+                    pin.irq(handler=None)
+            if rtc is not None:
+                try:
+                    rtc.fired()  # releases INT; the timer may not have run out (the button woke us)
+                    rtc.cancel_timer()
+                except Exception:  # the next sleep falls back to the board's own timer if the RTC is gone
+                    pass
+        if woke:
+            return woke[0]
+        if self.button.pressed():
+            return "button"  # pressed before its edge could be caught
+        return "timer"
 
     def battery_mv(self, samples=8):
         total = 0

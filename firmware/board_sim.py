@@ -5,7 +5,9 @@ battery and the modem's PWRKEY.
 
 Control protocol (text lines): simulator -> board "btn 1", "btn 0", "bat <percent>", and the accelerometer's
 samples "imu x,y,z;x,y,z;..." (milli-g ints, oldest first, one line per batch: 10 samples every 100 ms at 100 Hz);
-board -> simulator "motor 1", "motor 0", "led 1", "led 0", "pwrkey".
+board -> simulator "motor 1", "motor 0", "led 1", "led 0", "pwrkey" (a power cycle), "pwron" (the power key
+pressed to switch an off modem on), "sleep <ms>" and "awake <reason>" (the microcontroller's sleep, for the
+simulator's residency figures).
 
 The accelerometer is a simulated LIS3DH on a simulated I2C bus (firmware/imu_sim.py), so the firmware runs the
 real chip driver: each sample of an "imu" line is one sample period of the chip (it lands in the chip's FIFO
@@ -13,8 +15,9 @@ only once the driver has started it). Sample lines are parsed in place, with no 
 malformed sample is skipped (counted in `imu_bad`), a line longer than the line buffer is dropped whole.
 """
 import termios
+import time
 
-from drivers.compat import asleep_ms
+from drivers.compat import asleep_ms, ticks_diff, ticks_ms
 from firmware.imu_sim import SimI2C, SimLIS3DH
 
 _VMIN = 6
@@ -261,6 +264,10 @@ class SimOutput:
 
 
 class SimModemPower:
+    """The modem's power key as the simulator sees it: cycle() is a full power cycle, on() a press that
+    switches an off modem on (the simulated network boots it; one that is on ignores it). The power-down itself
+    goes by AT command (drivers/modem.py power_down), as on the device."""
+
     timing = {"boot": 500}
 
     def __init__(self, control):
@@ -271,9 +278,13 @@ class SimModemPower:
         await asleep_ms(self.timing["boot"])
 
     async def on(self):
-        pass
+        self.control.send("pwron")
+        await asleep_ms(self.timing["boot"])
 
     async def off(self):
+        pass
+
+    async def cut(self):
         pass
 
 
@@ -286,7 +297,7 @@ class SimBoard:
     imu_int = None
 
     def __init__(self, control_path, modem_path, gps_path, name="sim", modem_model=None, gps_model="ublox",
-                 imu_model="LIS3DH", imu_address=0x18):
+                 imu_model="LIS3DH", imu_address=0x18, rtc_model="PCF8563", rtc_address=0x51):
         self.name = name
         self.modem_model = modem_model
         self.gps_model = gps_model
@@ -296,18 +307,62 @@ class SimBoard:
         # accelerometer lines): its own buffer only serves the rare read().
         self._control = _Control(PtyUART(control_path, rxbuf=256))
         self.sim_imu = None
-        if imu_model == "LIS3DH":
+        self.sim_rtc = None
+        self.rtc_model = rtc_model
+        self.rtc_address = rtc_address
+        if imu_model is not None or rtc_model is not None:
             self.i2c = SimI2C(before=self._control.pump)
+        if imu_model == "LIS3DH":
             self.sim_imu = self.i2c.attach(SimLIS3DH(imu_address))
             self._control.imu_sink = self.sim_imu.push
         elif imu_model is not None:
             raise ValueError("the simulated board has no %r accelerometer (only LIS3DH)" % (imu_model,))
+        if rtc_model is not None:
+            from firmware.rtc_sim import SimPCF8563
+
+            self.sim_rtc = self.i2c.attach(SimPCF8563(rtc_address))
         self.button = SimButton(self._control)
         self.motor = SimOutput(self._control, "motor")
         self.led = SimOutput(self._control, "led")
         self.modem_uart = PtyUART(modem_path, rxbuf=2048)
         self.modem_power = SimModemPower(self._control)
         self.gps_uart = PtyUART(gps_path, rxbuf=1024)
+
+    def sleep(self, ms, rtc=None):
+        """The microcontroller's sleep, simulated: nothing else runs (the asyncio loop is blocked, as the chip's
+        clocks stop), the control line is still read (the world goes on: the button, the accelerometer's samples
+        into the simulated chip), and it ends on the button, the chip's motion interrupt, the simulated RTC's
+        timer (armed through the real driver) or `ms`. Returns what woke it."""
+        control = self._control
+        if rtc is not None:
+            rtc.set_timer(ms // 1000 if ms >= 1000 else 1)  # beyond 255 s the driver counts whole minutes
+        control.send("sleep %d" % ms)
+        start = ticks_ms()
+        limit = ms + 90000 if rtc is not None else ms  # bounded even if the RTC never fires (1/60 Hz rounding)
+        woke = "timer"
+        while True:
+            control.pump()
+            if control.button:
+                woke = "button"
+                break
+            if self.sim_imu is not None and self.sim_imu.int1:
+                woke = "motion"
+                break
+            if rtc is not None and self.sim_rtc is not None and self.sim_rtc.int_asserted:
+                woke = "rtc"
+                break
+            if ticks_diff(ticks_ms(), start) >= limit:
+                woke = "timer" if rtc is None else "timeout"
+                break
+            time.sleep_ms(10)  # type: ignore[attr-defined]  # MicroPython-only
+        if rtc is not None:
+            try:
+                rtc.fired()
+                rtc.cancel_timer()
+            except Exception:
+                pass
+        control.send("awake " + woke)
+        return woke
 
     def battery_percent(self):
         self._control.pump()

@@ -19,10 +19,21 @@ DEFAULTS = {
     "followup_s": 600,
     "gps_on_s": 60,
     "gps_max_on_s": 300,
-    "gps_refresh_s": 900,
+    "gps_refresh_s": 0,  # 0: the receiver wakes only for alarms (a refresh every hour would cost a third of the
+                         # standby budget); the POS follow-up carries the fix that comes after an alarm
     "fall_cancel_s": 30,
     "shake_sensitivity": 3,
+    # Power (firmware/power.py): "gated" switches the modem off between heartbeats (the hub's SMS wait at the SMS
+    # centre until the modem is on again); "always" keeps it registered (reachable at once, a third of the battery
+    # life: `deme power`).
+    "modem_mode": "gated",
+    "heartbeat_s": 3600,
+    "listen_s": 60,           # the modem stays on this long after a heartbeat's receipt: queued SMS come in
+    "alarm_listen_s": 1800,   # and this long after an alarm, or until an operator acknowledges or dispatches
+    "lowbat_percent": 15,
+    "sleep": True,            # the microcontroller sleeps (dormant on build A) when nothing is going on
 }
+MODEM_MODES = ("gated", "always")
 
 
 class ConfigError(ValueError):
@@ -76,9 +87,18 @@ def parse_config(text):
             raise ConfigError("patterns: keys are press counts like \"2\"")
     cfg["patterns"] = patterns
     for name in ("long_press_ms", "cancel_window_s", "retry_s", "max_tries", "slow_retry_s", "cell_refresh_s",
-                 "followup_s", "fall_cancel_s", "gps_on_s", "gps_max_on_s", "gps_refresh_s"):
-        if not isinstance(cfg[name], int) or cfg[name] <= 0:
+                 "followup_s", "fall_cancel_s", "gps_on_s", "gps_max_on_s", "heartbeat_s", "listen_s",
+                 "alarm_listen_s"):
+        if not isinstance(cfg[name], int) or isinstance(cfg[name], bool) or cfg[name] <= 0:
             raise ConfigError(name + " must be a positive whole number")
+    if not isinstance(cfg["gps_refresh_s"], int) or isinstance(cfg["gps_refresh_s"], bool) or cfg["gps_refresh_s"] < 0:
+        raise ConfigError("gps_refresh_s must be a whole number of seconds, 0 for alarms only")
+    if cfg["modem_mode"] not in MODEM_MODES:
+        raise ConfigError("modem_mode must be one of " + ", ".join(MODEM_MODES))
+    if not isinstance(cfg["lowbat_percent"], int) or not 0 <= cfg["lowbat_percent"] <= 50:
+        raise ConfigError("lowbat_percent must be a whole number from 0 (never) to 50")
+    if cfg["sleep"] not in (True, False):
+        raise ConfigError("sleep must be true or false")
     if cfg["shake_sensitivity"] not in (1, 2, 3, 4, 5):
         raise ConfigError("shake_sensitivity must be 1 (hardest to trigger) to 5 (easiest)")
     return cfg

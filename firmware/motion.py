@@ -25,6 +25,9 @@ RESYNC_MS = 500
 OVERRUN_LOG_MS = 10000  # the task was too slow and the FIFO lost samples: said at most this often
 BACKOFF_MIN_MS = 200
 BACKOFF_MAX_MS = 30000
+MOVE_MG = 150  # sample-to-sample change (|dx|+|dy|+|dz|) that counts as movement; chip noise is ~10-20 mg
+STILL_MS = 3000  # still this long (and no fall being judged) before the board may sleep
+WAKE_MG = 64  # the chip's motion interrupt threshold while the board sleeps (drivers/imu: high-pass, any axis)
 
 
 def _nolog(hop, **detail):
@@ -54,6 +57,9 @@ class MotionTask:
         self._anchored = False
         self._overflows = 0
         self._overrun_t = None
+        self.moved_t = None  # ticks of the last sample that moved (MOVE_MG); None: not since boot
+        self._lx = self._ly = self._lz = 0
+        self.wake_armed = False
 
     def start(self):
         """Configures the chip (IMUError if it does not answer) and forgets the sample timeline."""
@@ -92,6 +98,9 @@ class MotionTask:
                 self._anchor(now_ms, n)
             shake = self.shake.update
             fall = self.fall.update
+            lx = self._lx
+            ly = self._ly
+            lz = self._lz
             k = 0
             while k < n:
                 j = 3 * k
@@ -99,6 +108,12 @@ class MotionTask:
                 y = buf[j + 1]
                 z = buf[j + 2]
                 t = self._t
+                d = (x - lx if x > lx else lx - x) + (y - ly if y > ly else ly - y) + (z - lz if z > lz else lz - z)
+                if d > MOVE_MG:
+                    self.moved_t = t
+                lx = x
+                ly = y
+                lz = z
                 onset = shake(x, y, z, t)
                 if onset is not None:
                     self._call(self.on_shake, onset, "shake")
@@ -107,6 +122,9 @@ class MotionTask:
                     self._call(self.on_fall, pre[1], "fall")
                 self._step()
                 k += 1
+            self._lx = lx
+            self._ly = ly
+            self._lz = lz
             total += n
             if n < BURST:
                 break
@@ -117,6 +135,37 @@ class MotionTask:
                 self._anchored = False
                 self.resyncs += 1
         return total
+
+    def still(self, now_ms):
+        """No movement for STILL_MS and no fall being judged: the board may sleep on the motion interrupt."""
+        if not self.started or self.fall.busy():
+            return False
+        return self.moved_t is not None and ticks_diff(now_ms, self.moved_t) >= STILL_MS
+
+    def prepare_sleep(self):
+        """Before the board sleeps: the chip watches for movement on its own (INT pin) at a few uA."""
+        try:
+            self.imu.enable_motion_wake(threshold_mg=WAKE_MG)
+            self.wake_armed = True
+        except Exception as exc:  # a chip that does not answer: run() restarts it after the sleep
+            self.started = False
+            self.log("fw.imu_error", error=str(exc), failures=0, retry_ms=0)
+
+    def after_wake(self):
+        """After the sleep: back to full rate; what the FIFO held at the low rate is dropped (its times are not
+        ours) and the timeline starts again; the detectors restart on the gap themselves."""
+        if not self.wake_armed:
+            return
+        self.wake_armed = False
+        try:
+            self.imu.motion_woke()
+            self.imu.disable_motion_wake()
+            self.imu.read_fifo(self._buf, BURST)
+        except Exception as exc:
+            self.started = False
+            self.log("fw.imu_error", error=str(exc), failures=0, retry_ms=0)
+        self._anchored = False
+        self.moved_t = ticks_ms()  # it woke for a reason: stay awake at least STILL_MS
 
     def _anchor(self, now_ms, n):
         # The newest sample of this burst is "now": the first one is (n - 1) periods earlier.

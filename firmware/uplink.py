@@ -19,6 +19,7 @@ class Uplink:
         self.vibrator = vibrator
         self._due = {}  # counter -> ticks when next due (not persisted: after a reboot, everything is due)
         self._kick = False
+        self.hold = None  # a function: True while sending must wait (no try is counted)
 
     def kick(self):
         self._kick = True
@@ -27,6 +28,8 @@ class Uplink:
         while True:
             self._kick = False
             for alarm in list(self.state.pending):
+                if self.hold is not None and self.hold():
+                    break  # the modem is off on purpose or starting: the power manager brings it up for this
                 await self._service(alarm)
             for _ in range(100):  # 1 s, or less when kicked
                 if self._kick:

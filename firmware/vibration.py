@@ -19,6 +19,10 @@ class Vibrator:
         self.on_play = on_play
         self._queue = []
         self._wake = None
+        self._playing = False
+
+    def busy(self):
+        return self._playing or bool(self._queue)
 
     def play(self, name):
         if name in PATTERNS:
@@ -30,6 +34,7 @@ class Vibrator:
                 await asleep_ms(20)
                 continue
             name = self._queue.pop(0)
+            self._playing = True
             if self.on_play is not None:
                 self.on_play(name)
             on = True
@@ -42,3 +47,4 @@ class Vibrator:
                 on = not on
             self.motor.off()
             await asleep_ms(400)  # a gap so two patterns in a row are felt as two
+            self._playing = False

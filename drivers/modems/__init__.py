@@ -19,6 +19,8 @@ class Generic:
     reboot_urcs = ("RDY",)  # type: tuple
     battery = True  # AT+CBC answers (27.007 8.4)
     start_delay_ms = 0  # extra wait after the first AT reply before SIM/SMS commands succeed
+    # Orderly switch-off by command (detach from the network first); None: 27.007 has none, use the power key.
+    power_down = None  # type: str | None
 
     async def serving_cell(self, modem):
         """mcc/mnc from AT+COPS (numeric format) and lac/cell id from AT+CREG=2 then AT+CREG? (27.007 7.2, 7.3)."""

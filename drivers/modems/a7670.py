@@ -32,6 +32,7 @@ class A7670(Generic):
     name = "a7670"
     registration = ("CEREG", "CGREG", "CREG")
     reboot_urcs = ("RDY", "*ATREADY: 1", "POWERED DOWN", "NORMAL POWER DOWN")
+    power_down = "AT+CPOF"  # A76XX Series AT Command Manual "AT+CPOF Power down the module"
 
     async def serving_cell(self, modem):
         lines = await modem.channel.command("AT+CPSI?", timeout_ms=5000)

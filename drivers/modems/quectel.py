@@ -44,6 +44,8 @@ class Quectel(Generic):
     name = "quectel"
     registration = ("CEREG", "CGREG", "CREG")
     reboot_urcs = ("RDY", "POWERED DOWN")
+    # EC25/BG95 AT Commands Manual "AT+QPOWD Power off": 1 = normal power off, then the URC POWERED DOWN
+    power_down = "AT+QPOWD=1"
 
     async def serving_cell(self, modem):
         lines = await modem.channel.command('AT+QENG="servingcell"', timeout_ms=5000)

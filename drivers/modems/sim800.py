@@ -45,6 +45,8 @@ class SIM800(Generic):
     name = "sim800"
     registration = ("CGREG", "CREG")
     reboot_urcs = ("RDY", "NORMAL POWER DOWN", "UNDER-VOLTAGE POWER DOWN")
+    # SIM800 Series AT Command Manual "AT+CPOWD Power off": 1 = normal power off, answered NORMAL POWER DOWN
+    power_down = "AT+CPOWD=1"
 
     async def serving_cell(self, modem):
         try:

@@ -190,7 +190,8 @@ class DemoSystem:
         kwargs["gps_fix_after_s"] = self.gps_fix_after_s
         wearable = SimulatedWearable(device_id, config, self.modem_ptys[entry["phone"]], timeline=self.timeline,
                                      position=entry["position"], workdir=self.run_dir / device_id,
-                                     on_pwrkey=lambda _d, n=entry["phone"]: self.network.power_cycle(n), **kwargs)
+                                     on_pwrkey=lambda _d, n=entry["phone"]: self.network.power_cycle(n),
+                                     on_power_on=lambda _d, n=entry["phone"]: self.network.power_on(n), **kwargs)
         wearable.start()
         self.wearables[device_id] = wearable
         self.log(f"wearable    {device_id} ({entry['wearer']}) running the firmware on MicroPython, "
@@ -294,9 +295,17 @@ def sos_scenario(system, device_id="W1", operator="Sgt. Diallo", timeout=180):
     wearable = system.wearables[device_id]
     wearable.wait_for("fw.modem_ready", timeout=60)
     wearable.wait_for("fw.modem", timeout=60, kind="registered")
+    if wearable.config.get("modem_mode", "gated") == "gated":
+        # The press comes in standby, as it would in life: the boot heartbeat receipted, the GPS and the modem off,
+        # the microcontroller asleep (about a minute after boot).
+        system.log("scenario    waiting for the wearable to go to standby (modem off, asleep)...")
+        wearable.wait_for("fw.modem_power", timeout=timeout, on=False)
+        deadline = time.monotonic() + timeout
+        while wearable.asleep_since is None and time.monotonic() < deadline:
+            time.sleep(0.2)
     system.timeline.record("scenario.press", device=device_id)
     wearable.press(2.5)
-    persisted = wearable.wait_for("fw.alarm_persisted", timeout=30)
+    persisted = wearable.wait_for("fw.alarm_persisted", timeout=30, event="SOS")
     alert = system.wait_alert(device_id, timeout=timeout, counter=persisted["n"])
     system.timeline.record("scenario.console_shows", device=device_id, alert_id=alert["id"],
                            lat=alert["lat"], lon=alert["lon"], category=alert["category"])
@@ -321,7 +330,10 @@ def format_timeline(entries, t0=None):
 
 KEY_HOPS = (
     ("scenario.press", "button pressed"),
+    ("sim.awake", "wearable woke from its sleep"),
     ("fw.alarm_persisted", "alarm persisted on the wearable"),
+    ("fw.modem_power", "modem switched on"),
+    ("fw.modem_ready", "modem registered"),
     ("fw.sms_sent", "alert SMS taken by the wearable's modem"),
     ("network.deliver", "SMS delivered by the network"),
     ("hub.sms_received", "hub read the SMS from its modem"),

@@ -11,7 +11,10 @@ from hub.sim.demo import HUB_NUMBER, DemoSystem
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
-    demo = DemoSystem(tmp_path_factory.mktemp("demo"), wearables=1, sms_delay_s=(0.2, 0.6), log=lambda _m: None)
+    # The modem stays registered here ("always"): these tests send to the wearable at any moment. Standby, with
+    # the modem off between heartbeats, is tests/e2e/test_standby.py.
+    demo = DemoSystem(tmp_path_factory.mktemp("demo"), wearables=1, sms_delay_s=(0.2, 0.6), log=lambda _m: None,
+                      wearable_config={"modem_mode": "always"})
     demo.start()
     demo.wearables["W1"].wait_for("fw.modem_ready", timeout=90)
     yield demo
@@ -35,8 +38,8 @@ def wait_until(predicate, timeout=60, what="condition"):
 def test_sos_round_trip_from_button_to_felt_acknowledgement(system):
     wearable = system.wearables["W1"]
     wearable.press(2.5)
-    persisted = wearable.wait_for("fw.alarm_persisted", timeout=30)
-    alert = system.wait_alert("W1", timeout=90)
+    persisted = wearable.wait_for("fw.alarm_persisted", timeout=30, event="SOS")
+    alert = system.wait_alert("W1", timeout=90, counter=persisted["n"])
     assert alert["counter"] == persisted["n"]
     assert alert["event"] == "SOS"
     assert alert["lat"] == pytest.approx(13.4317, abs=1e-4)

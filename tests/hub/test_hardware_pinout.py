@@ -19,7 +19,7 @@ MACHINE_CONSTRUCTORS = {"Pin", "I2C", "SoftI2C", "UART", "PWM", "ADC", "SPI", "S
 BOARD_INTERFACE = {
     "name", "mcu", "pinout", "button", "motor", "led", "modem_uart", "modem_power", "modem_dtr", "modem_ri",
     "gps_uart", "gps_enable", "i2c", "imu_int", "imu_model", "imu_address", "modem_model", "gps_model",
-    "battery_percent", "battery_mv", "charging", "rtc_int", "rtc_model", "rtc_address",
+    "battery_percent", "battery_mv", "charging", "rtc_int", "rtc_model", "rtc_address", "sleep",
 }
 
 

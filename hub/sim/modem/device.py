@@ -155,6 +155,15 @@ class SimulatedModem(FaultKnobs, ATCommands, SMSCommands):
             self._power_off()
             self._schedule(self._scaled(off_s), self._power_on, "power on", epoch=None)
 
+    def power_key_on(self):
+        """A power-key press on a modem that is off (after AT+CPOWD/AT+CPOF): it boots. One that is on or
+        booting ignores it here (a real SIM800L would switch off: the firmware only presses it when off)."""
+        with self._lock:
+            if self.power == "off":
+                self._power_on()
+                return True
+            return False
+
     def _timeline(self, hop, **fields):
         if self.network is not None:
             self.network.modem_event(self, hop, **fields)

@@ -1,7 +1,7 @@
 """JSON-lines control socket of the simulated network (loopback TCP), and the client the demo and tests use.
 
 One request per line, one reply per line: {"ok": true, ...} or {"ok": false, "error": "..."}.
-Commands: list, inbox, send, fault, clear_faults, power_cycle, events, network_fault, network_clear
+Commands: list, inbox, send, fault, clear_faults, power_cycle, power_on, events, network_fault, network_clear
 (see ControlServer.handle).
 """
 import json
@@ -76,6 +76,8 @@ class ControlServer:
         if cmd == "power_cycle":
             net.modems[_number(req, net)].power_cycle(float(req.get("off_s", 1.0)))
             return {"ok": True}
+        if cmd == "power_on":
+            return {"ok": True, "booted": net.modems[_number(req, net)].power_key_on()}
         if cmd == "events":
             return {"ok": True, "events": net.events_since(float(req.get("since", 0.0)))}
         return {"ok": False, "error": "unknown cmd %r; known: list, inbox, send, fault, clear_faults, power_cycle, "
@@ -144,6 +146,10 @@ class NetworkClient:
 
     def power_cycle(self, number, off_s=1.0):
         self._call(cmd="power_cycle", number=number, off_s=off_s)
+
+    def power_on(self, number):
+        """The power key pressed on a modem that is off; returns whether it booted."""
+        return self._call(cmd="power_on", number=number)["booted"]
 
     def events(self, since=0.0):
         return self._call(cmd="events", since=since)["events"]

@@ -1,0 +1,83 @@
+"""Standby end to end: the firmware on MicroPython switches its simulated modem off between heartbeats (AT power-down,
+so the simulated GSM network keeps the hub's SMS at its SMS centre), sleeps on the simulated RTC's timer through
+the real PCF8563 driver, wakes on the button, and the whole chain still works: the press reaches the hub and the
+operator's acknowledgement reaches the wearer; what the hub sends while the modem is off arrives with the next
+heartbeat."""
+import time
+
+import pytest
+
+from hub.sim.demo import DemoSystem
+
+HEARTBEAT_S = 30  # 3600 on a wearable; short here so that one test sees a heartbeat come round
+LISTEN_S = 3
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory):
+    demo = DemoSystem(tmp_path_factory.mktemp("standby"), wearables=1, sms_delay_s=(0.2, 0.6), log=lambda _m: None,
+                      wearable_config={"heartbeat_s": HEARTBEAT_S, "listen_s": LISTEN_S, "alarm_listen_s": 300,
+                                       "gps_on_s": 5})
+    demo.start()
+    yield demo
+    demo.stop()
+
+
+def modem_power(system):
+    phone = system.plan[0]["phone"]
+    return system.network.list()[phone]["power"]
+
+
+def wait_asleep(wearable, timeout=180):
+    deadline = time.monotonic() + timeout
+    while wearable.asleep_since is None:
+        if time.monotonic() > deadline:
+            raise AssertionError("the wearable did not go to sleep:\n" + "\n".join(wearable.output[-30:]))
+        time.sleep(0.2)
+
+
+def test_boot_heartbeat_is_receipted_then_the_modem_is_switched_off_and_the_board_sleeps(system):
+    wearable = system.wearables["W1"]
+    hb = wearable.wait_for("fw.alarm_persisted", timeout=90, event="HB")
+    wearable.wait_for("fw.ack", timeout=90, status="RCV", n=hb["n"])
+    off = wearable.wait_for("fw.modem_power", timeout=60, on=False)
+    assert off["by_command"] is True  # AT+CPOWD=1: the modem detached itself from the network
+    assert modem_power(system) == "off"
+    wait_asleep(wearable)
+    # A heartbeat is not an incident: the console shows no open alert for it, and the wearer felt nothing.
+    assert not [a for a in system.api("/api/alerts")["alerts"] if a["device_id"] == "W1" and a["event"] == "HB"]
+    assert not wearable.felt("received")
+
+
+def test_a_press_while_asleep_wakes_the_board_and_the_modem_and_the_operator_ack_is_felt(system):
+    wearable = system.wearables["W1"]
+    wait_asleep(wearable)
+    mark = len(wearable.logs)
+    wearable.press(2.5)
+    wearable.wait_for("fw.sleep", timeout=30, since=mark, woke="button")
+    persisted = wearable.wait_for("fw.alarm_persisted", timeout=30, since=mark, event="SOS")
+    wearable.wait_for("fw.modem_power", timeout=30, since=mark, on=True)
+    alert = system.wait_alert("W1", timeout=120, counter=persisted["n"])
+    wearable.wait_for("fw.ack", timeout=90, since=mark, status="RCV", n=persisted["n"])
+    system.api(f"/api/alerts/{alert['id']}/acknowledge", {"operator": "Sgt. Diallo"})
+    felt = wearable.wait_for("fw.felt", timeout=90, since=mark, status="ACK", n=persisted["n"])
+    assert felt["pattern"] == "ack"
+    # Once the operator has acted, the modem goes off again after listen_s.
+    after = len(wearable.logs)
+    wearable.wait_for("fw.modem_power", timeout=60, since=after, on=False)
+
+
+def test_what_the_hub_sends_while_the_modem_is_off_arrives_with_the_next_heartbeat(system):
+    wearable = system.wearables["W1"]
+    [alert] = [a for a in system.api("/api/alerts")["alerts"] if a["device_id"] == "W1" and a["event"] == "SOS"]
+    wait_asleep(wearable)
+    assert modem_power(system) == "off"
+    mark = len(wearable.logs)
+    system.api(f"/api/alerts/{alert['id']}/dispatch", {"operator": "Sgt. Diallo", "unit": "BAC Ségou 2"})
+    # The dispatch waits at the simulated SMS centre; the next heartbeat switches the modem on and it comes in.
+    hb = wearable.wait_for("fw.alarm_persisted", timeout=HEARTBEAT_S + 60, since=mark, event="HB")
+    felt = wearable.wait_for("fw.felt", timeout=90, since=mark, status="DSP", n=alert["counter"])
+    assert felt["t"] > hb["t"]
+    woke = [e for e in wearable.logs[mark:] if e["hop"] == "fw.sleep" and e["t"] <= hb["t"]]
+    assert woke and woke[-1]["woke"] == "rtc"  # the simulated PCF8563's timer ended the sleep
+    assert wearable.slept_s > 0
