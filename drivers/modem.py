@@ -633,6 +633,12 @@ class Modem:
             return
         await self._dispatch_pdu(answer[1], storage, index)
 
+    def check_stored(self):
+        """Have the worker list the SIM soon (after a sleep that may have lost a +CMTI: the message is stored)."""
+        self._retry_stored = True
+        self._last_stored_try = None
+        self._wake.set()
+
     async def fetch_stored(self):
         """List every stored message (AT+CMGL=4) and dispatch it: messages that arrived while nobody listened,
         and those whose handler failed before. Returns how many were handed to a handler."""

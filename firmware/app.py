@@ -114,6 +114,7 @@ class App:
             log("fw.rtc_failed", error=repr(exc))
         self.power = PowerManager(self, cfg, log=log, rtc=rtc)
         self.uplink.hold = lambda: self.power.switching or getattr(self.modem, "parked", False)
+        self.uplink.on_sent = lambda alarm: self.power.receipt(alarm["e"])
 
     # -- alarms ------------------------------------------------------------------------------------------
     def raise_alarm(self, event, category="GEN"):

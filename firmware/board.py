@@ -390,9 +390,11 @@ class Board:
             rxbuf=spec.get("rxbuf", 1024), timeout=0,
         )
 
-    def sleep(self, ms, rtc=None):
-        """Sleep until the button, the accelerometer's motion interrupt, the RTC's timer or `ms` ends it; returns
-        what woke it ("button", "motion", "rtc" or "timer"). It blocks everything, as the chip stops.
+    def sleep(self, ms, rtc=None, ri=False):
+        """Sleep until the button, the accelerometer's motion interrupt, the RTC's timer, the modem's RI line (with
+        `ri`: the modem is on and an SMS may come) or `ms` ends it; returns what woke it ("button", "motion",
+        "rtc", "ri" or "timer"). It blocks everything, as the chip stops; bytes the UART missed meanwhile are lost,
+        so after "ri" the caller lists the SIM (the SMS is stored there).
 
         With an RTC (build A's PCF8563 on rtc_int) the RP2040 goes DORMANT (machine.lightsleep() without a
         period: every clock stops, about 1.2 mA from the cell for the Pico board) and only a pin edge wakes it,
@@ -405,7 +407,8 @@ class Board:
         pins = (("button", self.button.pin, machine.Pin.IRQ_FALLING if self.button.active_low
                  else machine.Pin.IRQ_RISING),
                 ("motion", self.imu_int, machine.Pin.IRQ_RISING),
-                ("rtc", self.rtc_int if rtc is not None else None, machine.Pin.IRQ_FALLING))
+                ("rtc", self.rtc_int if rtc is not None else None, machine.Pin.IRQ_FALLING),
+                ("ri", self.modem_ri if ri else None, machine.Pin.IRQ_FALLING))  # RI pulses low on an SMS
         for name, pin, trigger in pins:
             if pin is not None:
                 pin.irq(handler=lambda _p, n=name: woke.append(n), trigger=trigger)

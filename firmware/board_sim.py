@@ -288,10 +288,23 @@ class SimModemPower:
         pass
 
 
+class SimRI:
+    """The modem's RI line as the simulator has it: low (0) while the simulated modem has sent bytes the firmware
+    has not read (a real modem pulses RI low on an incoming SMS or URC)."""
+
+    def __init__(self, uart):
+        self.uart = uart
+
+    def value(self):
+        return 0 if self.uart.any() else 1
+
+    def irq(self, handler=None, trigger=None):
+        pass  # the simulated board's sleep polls value()
+
+
 class SimBoard:
     mcu = "unix"
     modem_dtr = None
-    modem_ri = None
     gps_enable = None
     i2c = None
     imu_int = None
@@ -325,14 +338,16 @@ class SimBoard:
         self.motor = SimOutput(self._control, "motor")
         self.led = SimOutput(self._control, "led")
         self.modem_uart = PtyUART(modem_path, rxbuf=2048)
+        self.modem_ri = SimRI(self.modem_uart)
         self.modem_power = SimModemPower(self._control)
         self.gps_uart = PtyUART(gps_path, rxbuf=1024)
 
-    def sleep(self, ms, rtc=None):
+    def sleep(self, ms, rtc=None, ri=False):
         """The microcontroller's sleep, simulated: nothing else runs (the asyncio loop is blocked, as the chip's
         clocks stop), the control line is still read (the world goes on: the button, the accelerometer's samples
         into the simulated chip), and it ends on the button, the chip's motion interrupt, the simulated RTC's
-        timer (armed through the real driver) or `ms`. Returns what woke it."""
+        timer (armed through the real driver), the modem's "RI" (with `ri`: bytes from the simulated modem, which a
+        real modem announces with an RI pulse) or `ms`. Returns what woke it."""
         control = self._control
         if rtc is not None:
             rtc.set_timer(ms // 1000 if ms >= 1000 else 1)  # beyond 255 s the driver counts whole minutes
@@ -344,6 +359,9 @@ class SimBoard:
             control.pump()
             if control.button:
                 woke = "button"
+                break
+            if ri and self.modem_uart.any():
+                woke = "ri"
                 break
             if self.sim_imu is not None and self.sim_imu.int1:
                 woke = "motion"

@@ -26,7 +26,8 @@ OVERRUN_LOG_MS = 10000  # the task was too slow and the FIFO lost samples: said 
 BACKOFF_MIN_MS = 200
 BACKOFF_MAX_MS = 30000
 MOVE_MG = 150  # sample-to-sample change (|dx|+|dy|+|dz|) that counts as movement; chip noise is ~10-20 mg
-STILL_MS = 3000  # still this long (and no fall being judged) before the board may sleep
+STILL_MS = 1500  # still this long (and no fall being judged) before the board may sleep: with QUIET_MS in
+# firmware/power.py, a wake-up by the motion interrupt costs about 2 s awake (power.json's imu_wake_seconds)
 WAKE_MG = 64  # the chip's motion interrupt threshold while the board sleeps (drivers/imu: high-pass, any axis)
 
 

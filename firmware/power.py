@@ -21,7 +21,7 @@ from drivers.compat import asleep_ms, ticks_add, ticks_diff, ticks_ms
 TICK_MS = 250
 MAX_SLEEP_MS = 15 * 60 * 1000  # wake at least this often: the PCF8563 timer and lightsleep(ms) both reach it
 MIN_SLEEP_MS = 2000  # a shorter nap is not worth the wake-up
-QUIET_MS = 3000  # the board sleeps only after this long without a reason to stay awake
+QUIET_MS = 500  # the board sleeps only after this long without a reason to stay awake
 START_TRIES = 3  # modem start attempts before a power cycle; every later round retries (an alarm waits)
 LOWBAT_REARM = 10  # percent above lowbat_percent at which a new LOWBAT may be sent (after charging)
 
@@ -67,7 +67,8 @@ class PowerManager:
             self.listen(self.cfg["alarm_listen_s"])
 
     def receipt(self, event):
-        """The hub stored one of our messages (its RCV came)."""
+        """A heartbeat went (the modem took it) or the hub receipted one: what waited at the SMS centre for us
+        comes in within listen_s."""
         if event == "HB":
             self.listen(self.cfg["listen_s"])
 
@@ -84,7 +85,11 @@ class PowerManager:
         return self._listen_until is not None and ticks_diff(self._listen_until, now) > 0
 
     def can_sleep(self, now):
-        if not self.cfg["sleep"] or self.mode == "always" or self.powered or self.switching:
+        """With the modem off; or with it on, when its RI line can wake the board for an incoming SMS and nothing
+        waits to be sent (a retry is a timer that must run)."""
+        if not self.cfg["sleep"] or self.switching:
+            return False
+        if self.powered and (self.board.modem_ri is None or self.app.state.pending or not self.modem.link_up):
             return False
         if not self.app.quiet(now):
             self._quiet_since = None
@@ -172,6 +177,10 @@ class PowerManager:
 
     def _sleep(self, now):
         ms = ticks_diff(self._next_hb, now)
+        if self.powered and self.mode == "gated" and self._listen_until is not None:
+            left = ticks_diff(self._listen_until, now)
+            if left < ms:
+                ms = left  # wake to switch the modem off when its listening time is over
         if ms > MAX_SLEEP_MS:
             ms = MAX_SLEEP_MS
         if ms < MIN_SLEEP_MS:
@@ -179,8 +188,11 @@ class PowerManager:
         motion = self.app.motion
         if motion is not None:
             motion.prepare_sleep()
-        woke = self.board.sleep(ms, self.rtc)
+        woke = self.board.sleep(ms, self.rtc, ri=self.powered)
         slept = ticks_diff(ticks_ms(), now)
+        if woke == "ri":
+            # An SMS came while the UART was not listening: its +CMTI may be lost, the SIM still holds it.
+            self.modem.check_stored()
         if motion is not None:
             motion.after_wake()
         self.sleeps += 1

@@ -8,6 +8,10 @@ from drivers.human import human_alert_text
 
 # Events contacts hear about directly from the wearable (they do not wait for the hub).
 CONTACT_EVENTS = ("SOS", "FALL", "DUR", "CAN", "POS")
+# Telemetry: done once the modem has taken it (the hub's receipt may come with the next heartbeat), dropped after
+# max_tries (the hub's silence watchdog tells staff). It never holds the modem on in a coverage hole, and it never
+# escalates to the wearer or the contacts: only alarms do.
+BEST_EFFORT = ("HB",)
 
 
 class Uplink:
@@ -20,6 +24,7 @@ class Uplink:
         self._due = {}  # counter -> ticks when next due (not persisted: after a reboot, everything is due)
         self._kick = False
         self.hold = None  # a function: True while sending must wait (no try is counted)
+        self.on_sent = None  # a function(alarm) called when the modem took a best-effort message
 
     def kick(self):
         self._kick = True
@@ -51,6 +56,16 @@ class Uplink:
         self.state.save_pending()
         if refs is not None:
             self.log("fw.sms_sent", n=alarm["n"], refs=refs, to="hub")
+        if alarm["e"] in BEST_EFFORT:
+            if refs is not None or alarm["tries"] >= self.cfg["max_tries"]:
+                self.receipt(alarm["n"])
+                if refs is None:
+                    self.log("fw.telemetry_dropped", n=alarm["n"], event=alarm["e"], tries=alarm["tries"])
+                elif self.on_sent is not None:
+                    self.on_sent(alarm)
+            else:
+                self._due[alarm["n"]] = ticks_add(ticks_ms(), self.cfg["retry_s"] * 1000)
+            return
         # The hub first (it is the one that gets help moving), then the people who know the wearer.
         if not alarm.get("contacts_done") and alarm["e"] in CONTACT_EVENTS and self.cfg["contacts"]:
             await self._tell_contacts(alarm)

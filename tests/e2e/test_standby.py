@@ -39,7 +39,7 @@ def wait_asleep(wearable, timeout=180):
 def test_boot_heartbeat_is_receipted_then_the_modem_is_switched_off_and_the_board_sleeps(system):
     wearable = system.wearables["W1"]
     hb = wearable.wait_for("fw.alarm_persisted", timeout=90, event="HB")
-    wearable.wait_for("fw.ack", timeout=90, status="RCV", n=hb["n"])
+    wearable.wait_for("fw.sms_sent", timeout=90, n=hb["n"])
     off = wearable.wait_for("fw.modem_power", timeout=60, on=False)
     assert off["by_command"] is True  # AT+CPOWD=1: the modem detached itself from the network
     assert modem_power(system) == "off"
@@ -47,6 +47,23 @@ def test_boot_heartbeat_is_receipted_then_the_modem_is_switched_off_and_the_boar
     # A heartbeat is not an incident: the console shows no open alert for it, and the wearer felt nothing.
     assert not [a for a in system.api("/api/alerts")["alerts"] if a["device_id"] == "W1" and a["event"] == "HB"]
     assert not wearable.felt("received")
+    # ... but the hub knows the wearable is alive.
+    device = system.api("/api/devices/W1")
+    device = device.get("device", device)
+    assert device["last_event"] == "HB" and device["status"] == "ok"
+
+
+def test_a_shake_while_asleep_wakes_the_board_on_the_motion_interrupt_and_raises_an_sos(system):
+    wearable = system.wearables["W1"]
+    wait_asleep(wearable)
+    mark = len(wearable.logs)
+    wearable.shake(seconds=3.0)
+    woke = wearable.wait_for("fw.sleep", timeout=30, since=mark)
+    assert woke["woke"] == "motion"  # the simulated LIS3DH's INT1, configured by the real driver
+    wearable.wait_for("fw.shake", timeout=30, since=mark)
+    persisted = wearable.wait_for("fw.alarm_persisted", timeout=30, since=mark, event="SOS")
+    alert = system.wait_alert("W1", timeout=120, counter=persisted["n"])
+    system.api(f"/api/alerts/{alert['id']}/resolve", {"operator": "Sgt. Diallo", "note": "test shake"})
 
 
 def test_a_press_while_asleep_wakes_the_board_and_the_modem_and_the_operator_ack_is_felt(system):
