@@ -80,7 +80,7 @@ class ShakeDetector:
                  strong_pct=STRONG_PCT, vertical_cos2_pct=VERTICAL_COS2_PCT, low_mg=None, adapt_pct=ADAPT_PCT,
                  low_run_ms=LOW_RUN_MS, low_vertical=False, low_excursions=None, ratio_mean=True,
                  vertical_down_pct=None, big_pct=0, big_excursions=3, low_ratio_pct=None,
-                 big_half_min_ms=0):
+                 big_half_min_ms=0, vertical_horiz=False, low_horiz_excursions=0, warmup=False):
         if sensitivity not in SENSITIVITY:
             raise ValueError("shake sensitivity must be 1..5, got %r" % (sensitivity,))
         thr, exc = SENSITIVITY[sensitivity]
@@ -117,6 +117,9 @@ class ShakeDetector:
         self._big4 = self._thr4 * big_pct // 100
         self.big_excursions = big_excursions
         self.big_half_min_ms = big_half_min_ms
+        self.vertical_horiz = vertical_horiz
+        self.low_horiz_excursions = low_horiz_excursions
+        self.warmup = warmup
         self.low_ratio_pct = ratio_pct if low_ratio_pct is None else low_ratio_pct
         self._ka = self._k + 2  # activity level: a mean of |h| over ~1.3 s at 100 Hz
         self.reset()
@@ -127,6 +130,8 @@ class ShakeDetector:
         self._sample_t = 0
         self._gx = self._gy = self._gz = 0
         self._act = 0
+        # Samples before the gravity estimate (primed from one sample) and the activity level have settled.
+        self._warm = (1 << self._ka) if self.warmup else 0
         self._restart()
 
     def _restart(self):
@@ -134,6 +139,7 @@ class ShakeDetector:
         self._count = 0
         self._strong = 0
         self._big = 0
+        self._vert = 0
         self._peak = 0
         self._half = 0
         self._hsum = 0
@@ -189,6 +195,9 @@ class ShakeDetector:
             self._loud_t = t_ms
         elif self._loud_seen and ticks_diff(t_ms, self._loud_t) > self.calm_ms:
             self._loud_seen = False  # checked every sample, so stored times never age past the ticks wrap
+        if self._warm:
+            self._warm -= 1  # just started: a sample of a stride is not gravity, and "calm" is not known yet
+            return None
         if self._quiet:
             if ticks_diff(t_ms, self._quiet_until) < 0:
                 return None
@@ -212,9 +221,13 @@ class ShakeDetector:
             self._start(hx, hy, hz, t_ms)  # ringing after an impact, not a hand's swing
             return None
         if self._vmax_pct != 100 and (self.low_vertical or not low) and p * 100 > -e4 * self._vmax_pct:
-            v = self._vertical(hx, hy, hz)
-            if v and p * 100 > -e4 * (self.vertical_pct if v > 0 else self.vertical_down_pct):
-                return None  # along gravity, gait and stairs swing hard: a vertical shake must be stronger
+            if self.vertical_horiz:
+                if self._horiz_weak(hx, hy, hz, m2, e4):
+                    return None  # below the vertical margin, the part across gravity must reach the threshold
+            else:
+                v = self._vertical(hx, hy, hz)
+                if v and p * 100 > -e4 * (self.vertical_pct if v > 0 else self.vertical_down_pct):
+                    return None  # along gravity, gait and stairs swing hard: a vertical shake must be stronger
         if self._align64 and p * p * 64 < self._align64 * m2:
             self._start(hx, hy, hz, t_ms)  # the swing turned sideways: a body moving, not a hand shaking
             return None
@@ -233,14 +246,18 @@ class ShakeDetector:
         self._hsum += since
         if self.strong_pct and self._peak * 100 >= e4 * self.strong_pct:
             self._strong += 1
-        if (self._big4 and self._peak >= self._big4 and since >= self.big_half_min_ms
-                and not self._vertical(self._ux, self._uy, self._uz)):
-            self._big += 1  # a strong, not too fast swing across gravity (see docs/triggers.md: not the default)
+        if self._big4 or self.low_horiz_excursions:
+            if self._vertical(self._ux, self._uy, self._uz):
+                self._vert += 1  # the completed excursion ran along gravity
+            elif self._big4 and self._peak >= self._big4 and since >= self.big_half_min_ms:
+                self._big += 1  # a strong, not too fast swing across gravity (see docs/triggers.md: not the default)
         self._peak = 0
         self._capture(hx, hy, hz)
         self._last_t = t_ms
         self._count += 1
         need = self.low_excursions if low else self.excursions
+        if low and self.low_horiz_excursions and self._vert == 0:
+            need = self.low_horiz_excursions  # a calm start swinging across gravity: not the body's bounce
         # Enough excursions, or one fewer when all the completed ones were strong (a hard shake is sure sooner).
         if (self._count >= need or (self.strong_pct and self._count == need - 1 and need > MIN_EXCURSIONS
                                     and self._strong >= self._count - 1)
@@ -281,6 +298,16 @@ class ShakeDetector:
             return 1 if d > 0 else -1
         return 0
 
+    def _horiz_weak(self, hx, hy, hz, m2, e4):
+        # The component of h across gravity is below e4: |h|^2 |g|^2 - (h.g)^2 < e4^2 |g|^2.
+        k = self._k + 3
+        gx = self._gx >> k
+        gy = self._gy >> k
+        gz = self._gz >> k
+        d = hx * gx + hy * gy + hz * gz
+        g2 = gx * gx + gy * gy + gz * gz
+        return m2 * g2 - d * d < e4 * e4 * g2
+
     def _start(self, hx, hy, hz, t_ms):
         if self._e4 < self._thr4:
             # A gentle episode that broke: the activity it raised decides the threshold from now on.
@@ -291,6 +318,7 @@ class ShakeDetector:
         self._capture(hx, hy, hz)
         self._strong = 0
         self._big = 0
+        self._vert = 0
         self._peak = 0
         self._hsum = 0
         self._count = 1
