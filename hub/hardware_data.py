@@ -35,6 +35,14 @@ def board_module():
     return module
 
 
+def firmware_defaults():
+    """The wearable's config defaults (firmware/config.py DEFAULTS): the power budget follows what it is set to."""
+    spec = importlib.util.spec_from_file_location("deme_firmware_config", REPO / "firmware" / "config.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.DEFAULTS
+
+
 def build_dir(build):
     if build not in BUILDS:
         raise HardwareDataError(f"unknown build {build!r}: choose one of {', '.join(BUILDS)}")

@@ -7,31 +7,40 @@ usable charge divided by it. Every figure carries its source so a city can check
 import json
 from dataclasses import dataclass, field
 
-from hub.hardware_data import HardwareDataError, build_dir
+from hub.hardware_data import HardwareDataError, build_dir, firmware_defaults
 
 GOAL_DAYS = 14
 GPS_MODES = ("on-alert", "always")
-MODEM_MODES = ("drx", "gated")
-MCU_SLEEPS = ("light", "dormant")
-# Named operating profiles. "as-built" is what the firmware does today (the MicroPython firmware has no sleep or
-# modem gating yet, so its registered-modem light sleep is the honest figure); "standby" is the design build A's RTC
-# exists for: modem switched off between heartbeats, RP2040 dormant until the RTC alarm, the button or the IMU.
+# gated: off between heartbeats; idle: registered with its UART awake; drx: registered and asleep between pagings
+MODEM_MODES = ("gated", "idle", "drx")
+MCU_SLEEPS = ("light", "dormant", "deepest")  # deepest: dormant where the build has the figure (an RTC), else light
+MCU_BOARDS = ("pico", "carrier")  # build A's BOM option: figures of power.json "mcu_boards" replace the Pico's
+# Named operating profiles, after the firmware's own setting `modem_mode` (firmware/config.py), so the budget says
+# what the firmware does: firmware/power.py gates the modem ("gated", the default) or keeps it registered
+# ("always", without putting it to sleep: the firmware does not drive AT+CSCLK and DTR yet, so the modem's idle
+# figure applies); in both the microcontroller sleeps (dormant on build A, woken by the RTC's timer, the button,
+# the IMU and the modem's RI line). "always-drx" is the what-if of a firmware that lets the modem sleep between
+# pagings.
 PROFILES = {
-    "as-built": {"modem_mode": "drx", "mcu_sleep": "light"},
-    "standby": {"modem_mode": "gated", "mcu_sleep": "dormant"},
+    "standby": {"modem_mode": "gated", "mcu_sleep": "deepest"},
+    "always": {"modem_mode": "idle", "mcu_sleep": "deepest"},
+    "always-drx": {"modem_mode": "drx", "mcu_sleep": "deepest"},
 }
 PROFILE_NOTES = {
-    "as-built": "modem registered and reachable at once, MCU in light sleep: what the firmware does today",
-    "standby": "modem off between heartbeats (hub SMS wait at the SMSC until the next heartbeat; during an alert the "
-               "modem stays on until the alert is closed), MCU dormant woken by the RTC alarm, button or IMU: needs "
-               "firmware support not written yet",
+    "standby": "the firmware's default (modem_mode gated): modem off between heartbeats, on for alarms, heartbeats "
+               "and listen_s after them (the hub's SMS wait at the SMS centre until then), MCU asleep",
+    "always": "firmware modem_mode always: modem registered and reachable at once, its UART awake; MCU asleep, "
+              "woken by RI",
+    "always-drx": "NOT in the firmware: modem registered but asleep between pagings (AT+CSCLK=1 with DTR)",
 }
+FIRMWARE_PROFILE = {"gated": "standby", "always": "always"}  # firmware modem_mode -> profile
+FIRMWARE_DEFAULTS = firmware_defaults()
 STATES = ("sleep", "modem_idle", "imu_wake", "awake", "gps_acquire", "modem_register", "sms_transmit")
 STATE_DESCRIPTIONS = {
     "sleep": "MCU asleep, modem powered down, GPS backup only",
-    "modem_idle": "MCU asleep, modem registered and sleeping between DRX paging",
+    "modem_idle": "MCU asleep, modem registered (awake with idle, asleep between pagings with drx)",
     "imu_wake": "MCU awake running the shake/fall detector after an IMU interrupt",
-    "awake": "MCU and modem awake (heartbeat or alert bookkeeping)",
+    "awake": "MCU and modem awake (heartbeat bookkeeping, listen_s for queued SMS, alerts)",
     "gps_acquire": "GPS acquiring a fix for an alert, modem awake",
     "modem_register": "modem booting and registering after being powered down",
     "sms_transmit": "modem sending an SMS (2 A GSM bursts averaged)",
@@ -45,9 +54,12 @@ class PowerConfig:
     gps: str = "on-alert"
     battery_mah: float = 1000.0
     modem: str | None = None
-    modem_mode: str = "drx"
+    modem_mode: str = "gated"
     alerts_per_day: float = 0.0
-    mcu_sleep: str = "light"
+    mcu_sleep: str = "deepest"
+    mcu_board: str = "pico"
+    # seconds the modem stays on after a heartbeat went (firmware config listen_s): SMS queued for the wearable
+    listen_s: float = float(FIRMWARE_DEFAULTS["listen_s"])
 
 
 @dataclass
@@ -75,6 +87,8 @@ class Budget:
             "modem": self.modem,
             "modem_mode": self.config.modem_mode,
             "mcu_sleep": self.config.mcu_sleep,
+            "mcu_board": self.config.mcu_board,
+            "listen_s": self.config.listen_s,
             "gps": self.config.gps,
             "heartbeat_min": self.config.heartbeat_min,
             "alerts_per_day": self.config.alerts_per_day,
@@ -104,9 +118,26 @@ def load_power_data(build):
     return data
 
 
-def state_currents(data, modem, gps_always=False, mcu_sleep="light"):
+def resolve_mcu_sleep(data, mcu_sleep):
+    if mcu_sleep == "deepest":
+        return "dormant" if "mcu_dormant" in data["figures"] else "light"
+    return mcu_sleep
+
+
+def board_figures(data, mcu_board):
+    """power.json's figures with those of the BOM option `mcu_board` (its "mcu_boards" block) in their place."""
+    if mcu_board == "pico":
+        return data
+    boards = data.get("mcu_boards") or {}
+    if mcu_board not in boards:
+        raise ValueError(f"this build has no figures for --mcu-board {mcu_board} (only pico)")
+    return {**data, "figures": {**data["figures"], **boards[mcu_board]}}
+
+
+def state_currents(data, modem, gps_always=False, mcu_sleep="light", modem_mode="gated"):
     """Current (mA) in each state for one modem model; with gps_always the receiver never leaves tracking;
-    mcu_sleep "dormant" uses the microcontroller's deepest sleep (figure mcu_dormant) instead of light sleep."""
+    mcu_sleep "dormant" uses the microcontroller's deepest sleep (figure mcu_dormant) instead of light sleep;
+    modem_mode "idle" keeps the registered modem awake (idle figure) where "drx" lets it sleep between pagings."""
     f = {k: v["ma"] for k, v in data["figures"].items()}
     m = {k: v["ma"] for k, v in data["modems"][modem].items()}
     gps_idle = f["gps_tracking"] if gps_always else f["gps_backup"]
@@ -114,10 +145,12 @@ def state_currents(data, modem, gps_always=False, mcu_sleep="light"):
     quiescent = f["quiescent"] + f.get("rtc", 0.0)  # the RTC keeps time in every state
     base_sleep = mcu_idle + f["imu_lowpower"] + gps_idle + quiescent
     base_awake = f["mcu_active"] + f["imu_lowpower"] + gps_idle + quiescent
+    registered = m["idle"] if modem_mode == "idle" else m["sleep_drx"]
     return {
         "sleep": base_sleep + m["off"],
-        "modem_idle": base_sleep + m["sleep_drx"],
-        "imu_wake": f["mcu_active"] + f["imu_active"] + gps_idle + quiescent + m["sleep_drx"],
+        "modem_idle": base_sleep + registered,
+        "imu_wake": f["mcu_active"] + f["imu_active"] + gps_idle + quiescent + (
+            m["off"] if modem_mode == "gated" else registered),
         "awake": base_awake + m["idle"],
         "gps_acquire": f["mcu_active"] + f["imu_lowpower"] + f["gps_acquire"] + quiescent + m["idle"],
         "modem_register": base_awake + m["register"],
@@ -139,14 +172,20 @@ def compute(config, data=None):
         raise ValueError(f"--modem-mode must be one of {', '.join(MODEM_MODES)}")
     if config.mcu_sleep not in MCU_SLEEPS:
         raise ValueError(f"--mcu-sleep must be one of {', '.join(MCU_SLEEPS)}")
-    data = data or load_power_data(config.build)
+    if config.mcu_board not in MCU_BOARDS:
+        raise ValueError(f"--mcu-board must be one of {', '.join(MCU_BOARDS)}")
+    if config.listen_s < 0:
+        raise ValueError("--listen-s cannot be negative")
+    data = board_figures(data or load_power_data(config.build), config.mcu_board)
     if config.mcu_sleep == "dormant" and "mcu_dormant" not in data["figures"]:
         raise ValueError(f"build {config.build} has no dormant figure: its light sleep is already its deepest")
+    mcu_sleep = resolve_mcu_sleep(data, config.mcu_sleep)
     modem = config.modem or next(iter(data["modems"]))
     if modem not in data["modems"]:
         raise ValueError(f"build {config.build} has no figures for modem {modem!r} "
                          f"(have: {', '.join(data['modems'])})")
-    states = state_currents(data, modem, gps_always=config.gps == "always", mcu_sleep=config.mcu_sleep)
+    states = state_currents(data, modem, gps_always=config.gps == "always", mcu_sleep=mcu_sleep,
+                            modem_mode=config.modem_mode)
     modem_fig = data["modems"][modem]
     profile = data["profile"]
     gated = config.modem_mode == "gated"
@@ -155,7 +194,11 @@ def compute(config, data=None):
     alerts = config.alerts_per_day / 24.0
     seconds = dict.fromkeys(STATES, 0.0)
     seconds["sms_transmit"] = (heartbeats + alerts * profile["alert_sms_count"]) * modem_fig["sms"]["seconds"]
-    seconds["awake"] = heartbeats * profile["heartbeat_awake_seconds"] + alerts * profile["alert_motor_seconds"]
+    # A gated modem stays on listen_s after each heartbeat (firmware/power.py), with the MCU awake (counted awake:
+    # it may sleep on RI meanwhile, so this errs on the safe side).
+    listen = config.listen_s if gated else 0.0
+    seconds["awake"] = (heartbeats * (profile["heartbeat_awake_seconds"] + listen)
+                        + alerts * profile["alert_motor_seconds"])
     seconds["imu_wake"] = profile["imu_wakes_per_hour"] * profile["imu_wake_seconds"]
     seconds["gps_acquire"] = alerts * profile["alert_gps_seconds"]
     if gated:  # powered down between heartbeats: every heartbeat and alert starts with a registration
@@ -183,14 +226,19 @@ def advice(budget, data=None):
     if c.gps == "always":
         on_alert = compute(PowerConfig(**{**c.__dict__, "gps": "on-alert"}), data)
         lines.append(f"power the GPS only for alerts (--gps on-alert): {on_alert.days:.1f} days")
-    if c.modem_mode == "drx":
+    if c.modem_mode != "gated":
         gated = compute(PowerConfig(**{**c.__dict__, "modem_mode": "gated"}), data)
-        lines.append(f"power the modem down between heartbeats (--modem-mode gated): {gated.days:.1f} days; "
-                     "the hub's SMS then wait at the SMSC until the next heartbeat")
-    if c.mcu_sleep == "light" and "mcu_dormant" in (data or load_power_data(c.build))["figures"]:
+        lines.append(f"power the modem down between heartbeats (--modem-mode gated, the firmware's modem_mode "
+                     f"gated): {gated.days:.1f} days; the hub's SMS then wait at the SMSC until the next heartbeat")
+    raw = data or load_power_data(c.build)
+    if c.mcu_sleep == "light" and "mcu_dormant" in raw["figures"]:
         deep = compute(PowerConfig(**{**c.__dict__, "mcu_sleep": "dormant", "modem_mode": "gated"}), data)
         lines.append(f"dormant sleep woken by the RTC alarm, modem gated (--profile standby): "
                      f"{deep.days:.1f} days")
+    if c.mcu_board == "pico" and "carrier" in (raw.get("mcu_boards") or {}):
+        carrier = compute(PowerConfig(**{**c.__dict__, "mcu_board": "carrier"}), data)
+        lines.append(f"the bare RP2040 on the carrier PCB (--mcu-board carrier; its dormant floor has no Pico "
+                     f"board parts): {carrier.days:.1f} days")
     slower = compute(PowerConfig(**{**c.__dict__, "heartbeat_min": c.heartbeat_min * 4}), data)
     lines.append(f"a heartbeat every {c.heartbeat_min * 4:g} min: {slower.days:.1f} days")
     needed = budget.average_ma * GOAL_DAYS * 24 / (budget.usable_mah / c.battery_mah)
@@ -203,30 +251,29 @@ def advice(budget, data=None):
 
 
 def profile_budgets(config, data=None):
-    """The budget of each named profile for this configuration's build, battery and heartbeat, in PROFILES order;
-    profiles the build cannot run (no dormant figure) are left out."""
+    """The budget of each named profile for this configuration's build, board, battery and heartbeat, in PROFILES
+    order."""
     data = data or load_power_data(config.build)
-    budgets = {}
-    for name, settings in PROFILES.items():
-        if settings["mcu_sleep"] == "dormant" and "mcu_dormant" not in data["figures"]:
-            continue
-        budgets[name] = compute(PowerConfig(**{**config.__dict__, **settings}), data)
-    return budgets
+    return {name: compute(PowerConfig(**{**config.__dict__, **settings}), data)
+            for name, settings in PROFILES.items()}
 
 
 def format_profiles(config, data=None):
     lines = ["profiles (same battery, heartbeat and alerts):"]
     for name, budget in profile_budgets(config, data).items():
         verdict = "meets" if budget.meets_goal else "does NOT meet"
-        lines.append(f"  {name:<9} {budget.days:>5.1f} days ({verdict} the {GOAL_DAYS}-day goal): "
+        lines.append(f"  {name:<10} {budget.days:>5.1f} days ({verdict} the {GOAL_DAYS}-day goal): "
                      f"{PROFILE_NOTES[name]}")
     return lines
 
 
 def format_budget(budget, data=None):
     c = budget.config
+    raw = data or load_power_data(c.build)
+    mcu = resolve_mcu_sleep(board_figures(raw, c.mcu_board), c.mcu_sleep)
+    board = f" ({c.mcu_board} board)" if raw.get("mcu_boards") else ""
     lines = [
-        f"Build {c.build.upper()} with {budget.modem} (modem {c.modem_mode}, MCU {c.mcu_sleep} sleep), GPS {c.gps}, "
+        f"Build {c.build.upper()}{board} with {budget.modem} (modem {c.modem_mode}, MCU {mcu} sleep), GPS {c.gps}, "
         f"heartbeat every "
         f"{c.heartbeat_min:g} min, {c.alerts_per_day:g} alerts/day, {c.battery_mah:g} mAh "
         f"({budget.usable_mah:.0f} mAh usable)",

@@ -12,14 +12,22 @@ def register(subparsers):
     p.add_argument("--gps", default="on-alert", help="on-alert (default) or always")
     p.add_argument("--battery-mah", type=float, default=1000.0, help="battery capacity in mAh (default 1000)")
     p.add_argument("--modem", default=None, help="modem model (default: the build's first, e.g. A7670E)")
-    p.add_argument("--profile", default="as-built",
-                   help="as-built (default: modem registered, MCU light sleep, what the firmware does today) or "
-                        "standby (modem gated between heartbeats, MCU dormant woken by the RTC alarm)")
+    p.add_argument("--profile", default="standby",
+                   help="standby (default: the firmware's modem_mode gated, modem off between heartbeats), always "
+                        "(the firmware's modem_mode always: registered, awake) or always-drx (registered and asleep "
+                        "between pagings: not in the firmware)")
     p.add_argument("--modem-mode", default=None,
-                   help="overrides the profile: drx (registered and sleeping between pagings) or gated (powered "
-                        "down between heartbeats)")
+                   help="overrides the profile: gated (powered down between heartbeats), idle (registered, awake) "
+                        "or drx (registered and sleeping between pagings)")
     p.add_argument("--mcu-sleep", default=None,
-                   help="overrides the profile: light (timer wake) or dormant (needs an external RTC alarm to wake)")
+                   help="overrides the profile: light (timer wake), dormant (needs an external RTC alarm to wake) or "
+                        "deepest (dormant where the build has an RTC)")
+    p.add_argument("--mcu-board", default="pico",
+                   help="build A's board option: pico (default: the Raspberry Pi Pico) or carrier (bare RP2040 on "
+                        "the carrier PCB)")
+    p.add_argument("--listen-s", type=float, default=None,
+                   help="seconds the modem stays on after a heartbeat (the firmware's listen_s, default %g)"
+                        % power.FIRMWARE_DEFAULTS["listen_s"])
     p.add_argument("--alerts-per-day", type=float, default=0.0, help="alerts sent per day (default 0)")
     p.add_argument("--json", action="store_true", help="print the budget as JSON")
     p.set_defaults(func=run)
@@ -36,7 +44,8 @@ def run(args):
     config = power.PowerConfig(
         build=args.build, heartbeat_min=args.heartbeat_min, gps=args.gps, battery_mah=args.battery_mah,
         modem=args.modem, modem_mode=args.modem_mode or profile["modem_mode"], alerts_per_day=args.alerts_per_day,
-        mcu_sleep=args.mcu_sleep or profile["mcu_sleep"],
+        mcu_sleep=args.mcu_sleep or profile["mcu_sleep"], mcu_board=args.mcu_board,
+        **({"listen_s": args.listen_s} if args.listen_s is not None else {}),
     )
     try:
         data = power.load_power_data(args.build)

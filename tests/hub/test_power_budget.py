@@ -31,11 +31,24 @@ def test_average_is_the_time_weighted_sum_of_the_states():
     by_hand = sum(budget.states_ma[s] * budget.seconds_per_hour[s] for s in power.STATES) / 3600
     assert budget.average_ma == pytest.approx(by_hand)
     assert budget.hours == pytest.approx(1000 * data["battery"]["usable_fraction"] / by_hand)
-    # the standby state dominates: modem registered and sleeping, everything else asleep
+    # The firmware's default: the modem off between heartbeats, the RP2040 dormant, everything else asleep.
     f, m = data["figures"], data["modems"]["A7670E"]
-    standby = f["mcu_sleep"]["ma"] + f["imu_lowpower"]["ma"] + f["gps_backup"]["ma"] + f["quiescent"]["ma"]
-    standby += f["rtc"]["ma"]
-    assert budget.states_ma["modem_idle"] == pytest.approx(standby + m["sleep_drx"]["ma"])
+    floor = f["mcu_dormant"]["ma"] + f["imu_lowpower"]["ma"] + f["gps_backup"]["ma"] + f["quiescent"]["ma"]
+    floor += f["rtc"]["ma"]
+    assert budget.states_ma["sleep"] == pytest.approx(floor + m["off"]["ma"])
+    assert budget.seconds_per_hour["modem_idle"] == 0 and budget.seconds_per_hour["sleep"] > 3400
+
+
+def test_the_budget_follows_the_firmware_listen_time():
+    """A gated modem stays on listen_s after each heartbeat (firmware/config.py): the budget counts it awake."""
+    assert power.PowerConfig().listen_s == power.FIRMWARE_DEFAULTS["listen_s"] > 0
+    data = power.load_power_data("a")
+    base = power.compute(power.PowerConfig(listen_s=0), data)
+    longer = power.compute(power.PowerConfig(listen_s=60), data)
+    assert longer.seconds_per_hour["awake"] - base.seconds_per_hour["awake"] == pytest.approx(60)
+    assert longer.days < base.days
+    registered = power.compute(power.PowerConfig(modem_mode="drx", listen_s=60), data)
+    assert registered.seconds_per_hour["awake"] == base.seconds_per_hour["awake"]  # nothing to listen for
 
 
 def test_battery_life_scales_with_capacity_and_falls_with_more_heartbeats_and_gps_always():
@@ -50,21 +63,32 @@ def test_battery_life_scales_with_capacity_and_falls_with_more_heartbeats_and_gp
 
 def test_gating_the_modem_trades_registration_time_for_a_lower_standby():
     drx = power.compute(power.PowerConfig(modem_mode="drx"))
+    idle = power.compute(power.PowerConfig(modem_mode="idle"))
     gated = power.compute(power.PowerConfig(modem_mode="gated"))
     assert gated.seconds_per_hour["modem_register"] > 0 == drx.seconds_per_hour["modem_register"]
-    assert gated.states_ma["sleep"] < drx.states_ma["modem_idle"]
-    assert gated.days > drx.days
+    assert gated.states_ma["sleep"] < drx.states_ma["modem_idle"] < idle.states_ma["modem_idle"]
+    assert gated.days > drx.days > idle.days
 
 
-def test_the_honest_verdict_for_build_a_with_an_hourly_heartbeat():
-    """Build A does not reach 14 days on 1,000 mAh with the modem registered; the advice names what would."""
+def test_the_honest_verdict_for_build_a_on_the_pico_and_on_the_carrier():
+    """The firmware's standby on a Pico board misses 14 days with the A7670E; the advice names what would reach it,
+    and the bare RP2040 on the carrier PCB does."""
     budget = power.compute(power.PowerConfig(build="a"))
     assert not budget.meets_goal
     lines = power.advice(budget)
-    assert any("--modem-mode gated" in line for line in lines)
+    carrier = power.compute(power.PowerConfig(build="a", mcu_board="carrier"))
+    assert carrier.meets_goal
+    assert any("--mcu-board carrier" in line and f"{carrier.days:.1f} days" in line for line in lines)
     needed = budget.average_ma * power.GOAL_DAYS * 24 / 0.85
     assert any(f"{needed:.0f} mAh" in line for line in lines)
     assert power.compute(power.PowerConfig(build="a", battery_mah=needed + 1)).meets_goal
+    # The carrier changes the microcontroller's figures only, as power.json's mcu_boards block says.
+    data = power.load_power_data("a")
+    dormant = data["mcu_boards"]["carrier"]["mcu_dormant"]["ma"]
+    assert budget.states_ma["sleep"] - carrier.states_ma["sleep"] == pytest.approx(
+        data["figures"]["mcu_dormant"]["ma"] - dormant)
+    with pytest.raises(ValueError, match="no figures for --mcu-board carrier"):
+        power.compute(power.PowerConfig(build="b", mcu_board="carrier"))
 
 
 def test_advice_for_gps_always_starts_with_the_gps():
@@ -75,14 +99,18 @@ def test_advice_for_gps_always_starts_with_the_gps():
 
 
 def test_dormant_sleep_lowers_the_floor_and_is_refused_where_there_is_none():
-    light = power.compute(power.PowerConfig(modem_mode="gated"))
+    light = power.compute(power.PowerConfig(modem_mode="gated", mcu_sleep="light"))
     dormant = power.compute(power.PowerConfig(modem_mode="gated", mcu_sleep="dormant"))
     data = power.load_power_data("a")["figures"]
     assert light.states_ma["sleep"] - dormant.states_ma["sleep"] == pytest.approx(
         data["mcu_sleep"]["ma"] - data["mcu_dormant"]["ma"])
-    assert dormant.meets_goal and not light.meets_goal
+    assert dormant.days > light.days
+    assert power.compute(power.PowerConfig(mcu_sleep="deepest")).days == pytest.approx(dormant.days)
     with pytest.raises(ValueError, match="no dormant figure"):
         power.compute(power.PowerConfig(build="b", mcu_sleep="dormant"))
+    # build B has no RTC: its deepest sleep is the light one
+    assert power.compute(power.PowerConfig(build="b")).states_ma["sleep"] == pytest.approx(
+        power.compute(power.PowerConfig(build="b", mcu_sleep="light")).states_ma["sleep"])
 
 
 def test_cli_prints_each_state_and_the_days(capsys):
@@ -93,28 +121,29 @@ def test_cli_prints_each_state_and_the_days(capsys):
     assert f"{budget.days:.1f} days" in out and "does NOT meet the 14-day goal" in out
 
 
-def test_build_a_standby_profile_meets_the_goal_and_the_report_shows_both(capsys):
-    """The RTC makes the standby profile possible; the default stays what the firmware does today."""
-    data = power.load_power_data("a")
-    assert "does not have" not in data["figures"]["mcu_dormant"]["source"]
-    assert data["figures"]["rtc"]["ma"] < 0.001 and "PCF8563" in data["figures"]["rtc"]["source"]
-    budgets = power.profile_budgets(power.PowerConfig(build="a"))
-    assert list(budgets) == ["as-built", "standby"]
-    assert not budgets["as-built"].meets_goal and budgets["standby"].meets_goal
-    assert budgets["standby"].config.modem_mode == "gated" and budgets["standby"].config.mcu_sleep == "dormant"
-    out = run_cli(["--build", "a"], capsys)
-    assert f"{'standby':<9} {budgets['standby'].days:>5.1f} days (meets the 14-day goal)" in out
-    assert f"{'as-built':<9} {budgets['as-built'].days:>5.1f} days (does NOT meet" in out
-    out = run_cli(["--build", "a", "--profile", "standby"], capsys)
-    assert f"{budgets['standby'].days:.1f} days (meets the 14-day goal)" in out
+def test_the_profiles_are_the_firmware_modes_and_the_report_shows_each(capsys):
+    """Each profile is a firmware setting (modem_mode), except the what-if always-drx, which the report marks."""
+    assert set(power.FIRMWARE_PROFILE) == {"gated", "always"}  # firmware/config.py MODEM_MODES
+    budgets = power.profile_budgets(power.PowerConfig(build="a", mcu_board="carrier"))
+    assert list(budgets) == ["standby", "always", "always-drx"]
+    assert budgets["standby"].meets_goal and not budgets["always"].meets_goal
+    assert budgets["standby"].config.modem_mode == "gated" and budgets["always"].config.modem_mode == "idle"
+    assert budgets["always"].days < budgets["always-drx"].days < budgets["standby"].days
+    out = run_cli(["--build", "a", "--mcu-board", "carrier"], capsys)
+    assert f"{'standby':<10} {budgets['standby'].days:>5.1f} days (meets the 14-day goal)" in out
+    assert f"{'always':<10} {budgets['always'].days:>5.1f} days (does NOT meet" in out
+    assert "NOT in the firmware" in out
+    out = run_cli(["--build", "a", "--profile", "always", "--mcu-board", "carrier"], capsys)
+    assert f"{budgets['always'].days:.1f} days (does NOT meet the 14-day goal)" in out
     # an explicit option overrides the profile
     out = json.loads(run_cli(["--build", "a", "--profile", "standby", "--mcu-sleep", "light", "--json"], capsys))
     assert (out["modem_mode"], out["mcu_sleep"], out["profile"]) == ("gated", "light", "standby")
-    assert out["profiles"]["standby"]["meets_goal"] is True
+    assert set(out["profiles"]) == set(power.PROFILES)
 
 
-def test_build_b_has_only_the_as_built_profile():
-    assert list(power.profile_budgets(power.PowerConfig(build="b", battery_mah=3500))) == ["as-built"]
+def test_build_b_runs_every_profile_on_its_light_sleep():
+    budgets = power.profile_budgets(power.PowerConfig(build="b", battery_mah=3500))
+    assert list(budgets) == list(power.PROFILES)
 
 
 def test_cli_json_matches_compute(capsys):
@@ -133,6 +162,8 @@ def test_cli_json_matches_compute(capsys):
         (["--gps", "sometimes"], "--gps must be one of"),
         (["--modem-mode", "psm"], "--modem-mode must be one of"),
         (["--mcu-sleep", "hibernate"], "--mcu-sleep must be one of"),
+        (["--mcu-board", "arduino"], "--mcu-board must be one of"),
+        (["--listen-s", "-1"], "--listen-s cannot be negative"),
         (["--profile", "turbo"], "--profile must be one of"),
         (["--modem", "SIM7000G"], "no figures for modem 'SIM7000G'"),
         (["--heartbeat-min", "0.01"], "heartbeat is too frequent"),
