@@ -403,15 +403,22 @@ class Board:
         rp2 port enables GPIO wake there (micropython/micropython PR 16442); with USB connected the port uses the
         lighter sleep. Not measured on a board yet: docs/installer-guide.md says how to check the current."""
         machine = self._machine
+        Pin = machine.Pin
         woke = []
-        pins = (("button", self.button.pin, machine.Pin.IRQ_FALLING if self.button.active_low
-                 else machine.Pin.IRQ_RISING),
-                ("motion", self.imu_int, machine.Pin.IRQ_RISING),
-                ("rtc", self.rtc_int if rtc is not None else None, machine.Pin.IRQ_FALLING),
-                ("ri", self.modem_ri if ri else None, machine.Pin.IRQ_FALLING))  # RI pulses low on an SMS
-        for name, pin, trigger in pins:
-            if pin is not None:
-                pin.irq(handler=lambda _p, n=name: woke.append(n), trigger=trigger)
+        # (what, pin, its active edge) of every wake source this sleep arms
+        sources = [("button", self.button.pin, Pin.IRQ_FALLING if self.button.active_low else Pin.IRQ_RISING),
+                   ("motion", self.imu_int, Pin.IRQ_RISING),
+                   ("rtc", self.rtc_int if rtc is not None else None, Pin.IRQ_FALLING),
+                   ("ri", self.modem_ri if ri else None, Pin.IRQ_FALLING)]  # RI pulses low on an SMS
+        sources = [src for src in sources if src[1] is not None]
+        esp32 = self.mcu == "esp32"
+        for name, pin, edge in sources:
+            if esp32:
+                # ESP32 light sleep wakes on pin levels (gpio_wakeup_enable), armed through Pin.irq(wake=SLEEP)
+                level = Pin.WAKE_LOW if edge == Pin.IRQ_FALLING else Pin.WAKE_HIGH
+                pin.irq(trigger=level, wake=machine.SLEEP)
+            else:
+                pin.irq(handler=lambda _p, n=name: woke.append(n), trigger=edge)
         seconds = (ms + 999) // 1000
         try:
             if rtc is not None and self.rtc_int is not None:
@@ -420,9 +427,8 @@ class Board:
             else:
                 machine.lightsleep(ms)
         finally:
-            for _name, pin, _trigger in pins:
-                if pin is not None:
-                    pin.irq(handler=None)
+            for _name, pin, _edge in sources:
+                pin.irq(handler=None)
             if rtc is not None:
                 try:
                     rtc.fired()  # releases INT; the timer may not have run out (the button woke us)
@@ -431,8 +437,12 @@ class Board:
                     pass
         if woke:
             return woke[0]
+        # No edge was caught (the ESP32 wakes on levels; an edge may come just before the sleep): the levels say.
         if self.button.pressed():
-            return "button"  # pressed before its edge could be caught
+            return "button"
+        for name, pin, edge in sources[1:]:
+            if pin.value() == (1 if edge == Pin.IRQ_RISING else 0):
+                return name
         return "timer"
 
     def battery_mv(self, samples=8):

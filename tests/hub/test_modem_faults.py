@@ -163,3 +163,23 @@ def test_missing_sim_is_a_sim_error():
         uart.close()
         sim.stop()
     assert state == "not inserted" and model == "BG95-M3"
+
+
+def test_power_down_by_command_parks_the_driver_until_the_power_key_and_start_bring_it_back():
+    """Standby (firmware/power.py): each model's own power-down command, supervision leaves the parked modem alone,
+    the power key (the simulator's power_key_on) and start() bring it back with the SIM listed."""
+    for profile, command in (("sim800l", "AT+CPOWD=1"), ("a7670e", "AT+CPOF"), ("ec25", "AT+QPOWD=1")):
+        async def body(sim, modem, events, got, command=command):
+            assert modem.quirks.power_down == command
+            assert await modem.power_down() is True
+            await wait_for(lambda: sim.power == "off")
+            assert sim.power == "off" and modem.parked and not modem.link_up
+            assert events.count("link down") == 1
+            assert await modem.check() is False  # parked: no AT, no recovery, no power cycle
+            assert "escalate" not in events and "power cycle" not in events
+            assert sim.power_key_on() is True
+            sim.wait_ready()
+            await modem.start()
+            assert modem.link_up and not modem.parked and events.count("link up") == 2
+
+        session(profile, body, model=None)
