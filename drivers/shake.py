@@ -7,7 +7,8 @@ the device and in the evaluation (tools/eval_triggers.py); docs/triggers.md give
 
 Algorithm:
 1. Gravity removal: a first-order integer IIR high-pass per axis (cut-off ~0.5 Hz), h = a - g. Squares and dot
-   products use 8 mg units so they stay small ints (< 2**30) on a 32-bit microcontroller.
+   products use 8 mg units (32 mg in the test along gravity) so they stay small ints (< 2**30) on a 32-bit
+   microcontroller: no heap allocation.
 2. Excursions: an episode starts when |h| >= threshold; its direction is kept as a unit vector u (scaled to 64).
    A reversal is when h points back along u with at least the threshold: dot(h, u) <= -threshold; u then becomes
    the new direction, so any orientation of the shake works and a turning wrist is followed.
@@ -15,19 +16,22 @@ Algorithm:
    - rhythm: half-cycles last HALF_MIN_MS..HALF_MAX_MS (2-11 Hz) and each is within RATIO_PCT of the mean of the
      episode's earlier ones (real shakes are irregular: one odd swing must not break the rhythm of the rest);
    - alignment: the reversal points within ~32 degrees of straight back (ALIGN_PCT);
-   - along gravity (within 45 degrees) the threshold is VERTICAL_PCT higher: gait bounces the body vertically.
+   - along gravity (within ~55 degrees) the threshold is VERTICAL_PCT higher, and at least VERTICAL_MIN_MG: gait
+     bounces the body vertically.
 4. Decision: `excursions` consecutive alternating excursions (one fewer when all completed ones reached
-   STRONG_PCT of the threshold) fire once; the result is the onset (time of the first excursion).
+   STRONG_PCT of the threshold; MIN_EXCURSIONS when all completed ones were big, BIG_PCT of the full threshold,
+   across gravity and lasting BIG_HALF_MIN_MS) fire once; the result is the onset (time of the first excursion).
 5. Burst gate: a burst of motion starts after CALM_MS below the threshold; a shake must be recognised within
    RUN_MAX_MS of its burst's start. Jogging or running down stairs is one long burst: after its first seconds
    it can no longer fire. Then REFRACTORY_MS of silence: one shake, one alarm.
 6. Calm start: each episode's threshold follows the activity before it (ADAPT_PCT of the mean |h| over ~1.3 s,
-   clamped to LOW_PCT..100 % of the threshold). Starting from a still device, an episode needs 80 % of the
-   threshold, LOW_EXCURSIONS excursions (3 when all are strong), no extra vertical margin (there is no gait to
-   reject), and must be recognised within LOW_RUN_MS. Walking or stairs keep the full threshold. The real Wiimote
-   shakes (docs/triggers.md) are short and irregular: a still hand's shake is recognised one swing sooner.
-7. A gap of more than GAP_MS between samples (the IMU slept until motion woke it) resets the detector, so no
-   stored time outlives the 2**30 ms ticks wrap.
+   clamped to LOW_PCT..100 % of the threshold). Starting from a still device, an episode needs 64 % of the
+   threshold, LOW_EXCURSIONS (3) excursions, no extra vertical margin (there is no gait to reject), and must be
+   recognised within LOW_RUN_MS. Walking or stairs keep the full threshold. The real Wiimote shakes
+   (docs/triggers.md) are short and irregular: a still hand's shake is recognised after one cycle.
+7. A gap of more than GAP_MS between samples (the IMU slept until motion woke it) restarts the detector, so no
+   stored time outlives the 2**30 ms ticks wrap. After reset() no episode starts for 2**(k+2) samples (1.28 s at
+   100 Hz): the gravity estimate is primed from one sample (maybe mid-stride) and "calm" is not known yet.
 """
 from drivers.compat import ticks_add, ticks_diff
 from drivers.intmath import isqrt as _isqrt
@@ -46,8 +50,10 @@ HALF_MIN_MS = 45  # 11 Hz: faster "half-cycles" are vibration or the ringing aft
 HALF_MAX_MS = 250  # 2 Hz: slower swings are body movements (jogging, 2.5-3.3 steps/s, is left to the burst gate)
 RATIO_PCT = 170  # a half-cycle is within 1.7x of the mean of the episode's earlier ones: a hand, not a stride
 ALIGN_PCT = 85  # a reversal points within ~32 degrees of straight back: a hand, not a rotating body
-VERTICAL_PCT = 170  # along gravity the threshold is 1.7x: stairs and jogging bounce the body vertically
-VERTICAL_COS2_PCT = 50  # "along gravity" = within 45 degrees (cos^2 >= 0.5): runners lean forward
+VERTICAL_PCT = 150  # along gravity the threshold is 1.5x: stairs and jogging bounce the body vertically
+VERTICAL_MIN_MG = 2200  # ... and at least 2.2 g whatever the sensitivity: the body's bounce does not scale with it
+VERTICAL_COS2_PCT = 33  # "along gravity" = within ~55 degrees (cos^2 >= 0.33): runners lean forward, and stairs'
+# swings at 45-50 degrees escaped the former 45-degree cone (issue 5: a wider cone with 1.5x beat 45 degrees with 1.7x)
 REFRACTORY_MS = 5000  # one shake, one alarm
 GAP_MS = 1000  # samples further apart (the IMU slept, the firmware stalled) start the detector afresh
 CALM_MS = 1000  # a burst of motion starts after this long below the threshold
@@ -56,11 +62,13 @@ RUN_MAX_MS = 2500  # a shake is recognised within this long of its burst's start
 # Calm start (see docs/triggers.md): a shake that begins while the device was still needs less. The threshold of an
 # episode is ADAPT_PCT of the mean |h| (L1, over ~1.3 s) before it, clamped to LOW_PCT..100 % of the threshold:
 # a still device (|h| ~50 mg of noise) gets LOW_PCT, walking or stairs (300+ mg) the full threshold.
-LOW_PCT = 80  # 1.2 g at the default sensitivity: tuned on odd SisFall subjects and Wiimote subjects 1, 3, 5, 7, 9
+LOW_PCT = 64  # 0.96 g at the default sensitivity: tuned on odd SisFall subjects and Wiimote subjects 1, 3, 5, 7, 9
 ADAPT_PCT = 1500
-LOW_EXCURSIONS = 4  # a calm-start episode needs at most this many excursions (3 when all are strong)
+LOW_EXCURSIONS = 3  # a calm-start episode needs at most this many excursions (real shakes are short)
 LOW_RUN_MS = 2000  # ... and must be recognised within this long of its start
-MIN_EXCURSIONS = 3  # the "all strong: one fewer" shortcut never goes below three excursions (one full cycle)
+MIN_EXCURSIONS = 3  # no shortcut goes below three excursions (one full cycle: there and back and there)
+BIG_PCT = 150  # "big" swings reach 1.5x the threshold (2.25 g by default) ...
+BIG_HALF_MIN_MS = 80  # ... last >= 80 ms (not a fall's impact ringing) and run across gravity: 3 of them suffice
 
 
 
@@ -79,8 +87,8 @@ class ShakeDetector:
                  align_pct=ALIGN_PCT, vertical_pct=VERTICAL_PCT, calm_ms=CALM_MS, run_max_ms=RUN_MAX_MS,
                  strong_pct=STRONG_PCT, vertical_cos2_pct=VERTICAL_COS2_PCT, low_mg=None, adapt_pct=ADAPT_PCT,
                  low_run_ms=LOW_RUN_MS, low_vertical=False, low_excursions=None, ratio_mean=True,
-                 vertical_down_pct=None, big_pct=0, big_excursions=3, low_ratio_pct=None,
-                 big_half_min_ms=0, vertical_horiz=False, low_horiz_excursions=0, warmup=False):
+                 big_pct=BIG_PCT, big_half_min_ms=BIG_HALF_MIN_MS, warmup=True,
+                 vertical_min_mg=VERTICAL_MIN_MG):
         if sensitivity not in SENSITIVITY:
             raise ValueError("shake sensitivity must be 1..5, got %r" % (sensitivity,))
         thr, exc = SENSITIVITY[sensitivity]
@@ -111,16 +119,11 @@ class ShakeDetector:
             low_excursions = self.excursions if self.excursions < LOW_EXCURSIONS else LOW_EXCURSIONS
         self.low_excursions = low_excursions
         self.ratio_mean = ratio_mean
-        self.vertical_down_pct = vertical_pct if vertical_down_pct is None else vertical_down_pct
-        self._vmax_pct = max(self.vertical_pct, self.vertical_down_pct)
         self.big_pct = big_pct
         self._big4 = self._thr4 * big_pct // 100
-        self.big_excursions = big_excursions
         self.big_half_min_ms = big_half_min_ms
-        self.vertical_horiz = vertical_horiz
-        self.low_horiz_excursions = low_horiz_excursions
         self.warmup = warmup
-        self.low_ratio_pct = ratio_pct if low_ratio_pct is None else low_ratio_pct
+        self._vmin4 = vertical_min_mg >> 3
         self._ka = self._k + 2  # activity level: a mean of |h| over ~1.3 s at 100 Hz
         self.reset()
 
@@ -139,7 +142,6 @@ class ShakeDetector:
         self._count = 0
         self._strong = 0
         self._big = 0
-        self._vert = 0
         self._peak = 0
         self._half = 0
         self._hsum = 0
@@ -220,18 +222,16 @@ class ShakeDetector:
         if since < self.half_min_ms:
             self._start(hx, hy, hz, t_ms)  # ringing after an impact, not a hand's swing
             return None
-        if self._vmax_pct != 100 and (self.low_vertical or not low) and p * 100 > -e4 * self._vmax_pct:
-            if self.vertical_horiz:
-                if self._horiz_weak(hx, hy, hz, m2, e4):
-                    return None  # below the vertical margin, the part across gravity must reach the threshold
-            else:
-                v = self._vertical(hx, hy, hz)
-                if v and p * 100 > -e4 * (self.vertical_pct if v > 0 else self.vertical_down_pct):
-                    return None  # along gravity, gait and stairs swing hard: a vertical shake must be stronger
+        if self.vertical_pct != 100 and (self.low_vertical or not low):
+            v4 = e4 * self.vertical_pct // 100
+            if v4 < self._vmin4:
+                v4 = self._vmin4
+            if -p < v4 and self._vertical(hx >> 2, hy >> 2, hz >> 2):
+                return None  # along gravity, gait and stairs swing hard: a vertical shake must be stronger
         if self._align64 and p * p * 64 < self._align64 * m2:
             self._start(hx, hy, hz, t_ms)  # the swing turned sideways: a body moving, not a hand shaking
             return None
-        ratio = self.low_ratio_pct if low else self.ratio_pct
+        ratio = self.ratio_pct
         if ratio and self._count >= 2:
             if self.ratio_mean:
                 prev = self._hsum
@@ -246,22 +246,19 @@ class ShakeDetector:
         self._hsum += since
         if self.strong_pct and self._peak * 100 >= e4 * self.strong_pct:
             self._strong += 1
-        if self._big4 or self.low_horiz_excursions:
-            if self._vertical(self._ux, self._uy, self._uz):
-                self._vert += 1  # the completed excursion ran along gravity
-            elif self._big4 and self._peak >= self._big4 and since >= self.big_half_min_ms:
-                self._big += 1  # a strong, not too fast swing across gravity (see docs/triggers.md: not the default)
+        if (self._big4 and self._peak >= self._big4 and since >= self.big_half_min_ms
+                and not self._vertical(self._ux, self._uy, self._uz)):
+            self._big += 1  # a strong swing across gravity, not an impact's ringing: the waist rarely does that
         self._peak = 0
         self._capture(hx, hy, hz)
         self._last_t = t_ms
         self._count += 1
         need = self.low_excursions if low else self.excursions
-        if low and self.low_horiz_excursions and self._vert == 0:
-            need = self.low_horiz_excursions  # a calm start swinging across gravity: not the body's bounce
-        # Enough excursions, or one fewer when all the completed ones were strong (a hard shake is sure sooner).
+        # Enough excursions, or one fewer when all the completed ones were strong (a hard shake is sure sooner), or
+        # MIN_EXCURSIONS when all the completed ones were big swings across gravity.
         if (self._count >= need or (self.strong_pct and self._count == need - 1 and need > MIN_EXCURSIONS
                                     and self._strong >= self._count - 1)
-                or (self._big4 and self._count >= self.big_excursions and self._big >= self._count - 1)):
+                or (self._big4 and self._count >= MIN_EXCURSIONS and self._big >= self._count - 1)):
             self._count = 0
             if self.run_max_ms and self._loud_seen and ticks_diff(t_ms, self._run_t) > self.run_max_ms:
                 return None  # deep inside a long burst of vigorous movement: sport, not a call for help
@@ -286,27 +283,16 @@ class ShakeDetector:
             return self._low4
         return self._thr4 if e4 > self._thr4 else e4
 
-    def _vertical(self, hx, hy, hz):
-        # Within 45 degrees of gravity (cos^2 >= VERTICAL_COS2_PCT): 1 pointing up (away from the ground, where the
-        # sensor at rest points), -1 down, 0 not vertical. In 8 mg units so the products stay small ints.
-        k = self._k + 3
+    def _vertical(self, vx, vy, vz):
+        # Is v within ~55 degrees of gravity (cos^2 >= VERTICAL_COS2_PCT), either way? v is h in 32 mg units (|v| <=
+        # ~490 at +-8 g) or a unit vector x64; g in 32 mg units (~31 at 1 g). The products stay below 2**30 (small
+        # ints on a 32-bit port: no heap allocation) while |g| < 2 g: d*d <= (490 * 62)**2 < 2**30.
+        k = self._k + 5
         gx = self._gx >> k
         gy = self._gy >> k
         gz = self._gz >> k
-        d = hx * gx + hy * gy + hz * gz
-        if d * d * 100 >= self.vertical_cos2_pct * (hx * hx + hy * hy + hz * hz) * (gx * gx + gy * gy + gz * gz):
-            return 1 if d > 0 else -1
-        return 0
-
-    def _horiz_weak(self, hx, hy, hz, m2, e4):
-        # The component of h across gravity is below e4: |h|^2 |g|^2 - (h.g)^2 < e4^2 |g|^2.
-        k = self._k + 3
-        gx = self._gx >> k
-        gy = self._gy >> k
-        gz = self._gz >> k
-        d = hx * gx + hy * gy + hz * gz
-        g2 = gx * gx + gy * gy + gz * gz
-        return m2 * g2 - d * d < e4 * e4 * g2
+        d = vx * gx + vy * gy + vz * gz
+        return d * d >= (self.vertical_cos2_pct * (vx * vx + vy * vy + vz * vz) // 100) * (gx * gx + gy * gy + gz * gz)
 
     def _start(self, hx, hy, hz, t_ms):
         if self._e4 < self._thr4:
@@ -318,7 +304,6 @@ class ShakeDetector:
         self._capture(hx, hy, hz)
         self._strong = 0
         self._big = 0
-        self._vert = 0
         self._peak = 0
         self._hsum = 0
         self._count = 1

@@ -97,21 +97,71 @@ def test_vertical_shake_needs_more_strength_while_busy():
     assert len(run(still(200) + sine(300, 5.0, 2000, axis=vertical))) == 1
 
 
+def test_vertical_margin_has_a_floor():
+    # Gait's vertical bounce does not scale with the sensitivity: at sensitivity 5 (1.1 g) a vertical shake after
+    # walking still needs 2.2 g, not 1.5 x 1.1 g. Across gravity 2 g is plenty at that sensitivity.
+    vertical = (0.0, 1.0, 0.0)
+    after_walk = still(200) + busy()
+    assert run(after_walk + sine(300, 5.0, 2000, axis=vertical), ShakeDetector(sensitivity=5)) == []
+    assert len(run(after_walk + sine(300, 5.0, 2600, axis=vertical), ShakeDetector(sensitivity=5))) == 1
+    assert len(run(after_walk + sine(300, 5.0, 2000, axis=vertical), ShakeDetector(sensitivity=5,
+                                                                               vertical_min_mg=0))) == 1
+    assert len(run(after_walk + sine(300, 5.0, 2000), ShakeDetector(sensitivity=5))) == 1
+
+
 def test_calm_start_needs_less():
-    # 1.35 g at 5 Hz: under the default 1.5 g threshold, over the calm-start 1.2 g one.
-    gentle = sine(300, 5.0, 1350)
+    # 1.2 g at 5 Hz: under the default 1.5 g threshold, over the calm-start 0.96 g one.
+    gentle = sine(300, 5.0, 1200)
     hits = run(still(200) + gentle + still(100))
     assert len(hits) == 1 and 2000 <= hits[0][1] <= 2100 and hits[0][0] - 2000 <= 1500
     assert run(still(200) + busy() + gentle + still(100)) == []  # after walking: the full threshold
-    assert ShakeDetector().low_mg == 1200 and ShakeDetector(sensitivity=1).low_mg == 1440
+    assert ShakeDetector().low_mg == 960 and ShakeDetector(sensitivity=1).low_mg == 1152
     assert run(still(200) + gentle + still(100), ShakeDetector(low_mg=1500)) == []  # calm start switched off
 
 
-def test_calm_start_is_one_swing_sooner():
-    # Three strong excursions (1.5 cycles) from a still hand: a short real shake (Wiimote subjects 5 and 8).
-    short = sine(30, 5.0, 3000)
+def test_calm_start_needs_three_excursions():
+    # Three 1.3 g excursions (1.5 cycles) from a still hand: a short real shake (Wiimote subjects 5, 7 and 8). Not
+    # strong (1.5x the calm-start threshold) and not big (1.5x the full threshold), yet enough from a still start.
+    short = sine(30, 5.0, 1300)
     assert len(run(still(200) + short + still(200))) == 1
-    assert run(still(200) + short + still(200), ShakeDetector(low_mg=1500)) == []
+    assert run(still(200) + short + still(200), ShakeDetector(low_excursions=4)) == []  # the rule before issue 5
+
+
+def test_big_swings_across_gravity_need_three_excursions():
+    # After walking (full threshold, 5 excursions, 4 when all strong), three big (>= 2.25 g) swings across gravity
+    # are a hand: the waist does not swing like that. Along gravity or as fast as a fall's ringing, they are not.
+    horizontal = (1.0, 0.0, 0.0)
+    vertical = (0.0, 1.0, 0.0)
+    three = 30  # 1.5 cycles at 5 Hz: three excursions of 100 ms
+    assert len(run(still(200) + busy() + sine(three, 5.0, 3000, axis=horizontal) + still(200))) == 1
+    assert run(still(200) + busy() + sine(three, 5.0, 3000, axis=horizontal) + still(200),
+               ShakeDetector(big_pct=0)) == []  # the shortcut switched off
+    assert run(still(200) + busy() + sine(three, 5.0, 2000, axis=horizontal) + still(200)) == []  # not big
+    assert run(still(200) + busy() + sine(three, 5.0, 4000, axis=vertical) + still(200)) == []  # along gravity
+    # 8 Hz (62 ms swings): shorter than BIG_HALF_MIN_MS, like an impact's rebound, so it needs the full count.
+    assert run(still(200) + busy() + sine(19, 8.0, 3000, axis=horizontal) + still(200)) == []
+
+
+def test_vertical_cone_is_55_degrees():
+    # A 2 g shake 50 degrees from gravity after walking: inside the 55-degree cone, so it needs the 1.5x vertical
+    # margin (2.25 g); at 70 degrees it is across gravity and 2 g is enough. The former 45-degree cone let the
+    # 50-degree one through: leaning runners on stairs swing at 45-50 degrees.
+    def at(deg):
+        r = math.radians(deg)
+        return (math.sin(r), math.cos(r), 0.0)
+
+    assert run(still(200) + busy() + sine(300, 5.0, 2000, axis=at(50))) == []
+    assert len(run(still(200) + busy() + sine(300, 5.0, 2000, axis=at(70)))) == 1
+    assert len(run(still(200) + busy() + sine(300, 5.0, 2000, axis=at(50)), ShakeDetector(vertical_cos2_pct=50))) == 1
+
+
+def test_warm_up_after_reset():
+    # Right after reset the gravity estimate is one sample (maybe mid-stride) and "calm" is unknown: no episode
+    # starts in the first 2**(k+2) samples (1.28 s at 100 Hz). A shake already under way is recognised after that.
+    hits = run(sine(300, 5.0, 3000))
+    assert len(hits) == 1 and 1280 <= hits[0][1] <= 1500, hits
+    hits = run(sine(300, 5.0, 3000), ShakeDetector(warmup=False))
+    assert len(hits) == 1 and hits[0][1] <= 100, hits
 
 
 def test_frequency_band():
@@ -122,7 +172,7 @@ def test_frequency_band():
 
 
 def test_weak_shake_depends_on_sensitivity():
-    weak = still(200) + sine(300, 5.0, 1200) + still(100)
+    weak = still(200) + sine(300, 5.0, 900) + still(100)  # 0.9 g: under the calm-start 0.96 g of sensitivity 3
     assert run(weak, ShakeDetector(sensitivity=1)) == []
     assert run(weak, ShakeDetector(sensitivity=3)) == []
     assert len(run(weak, ShakeDetector(sensitivity=5))) == 1
