@@ -25,7 +25,9 @@ def test_triggers_report(capsys):
     for code in [f"D{i:02d}" for i in range(1, 20)] + [f"F{i:02d}" for i in range(1, 16)]:
         assert re.search(rf"^\| {code} \|", report, re.M), code
     for section in ("## False shake alarms", "### By subject split and sensitivity", "### Wiimote shakes as recorded",
-                    "### Synthetic shakes", "## Fall detection", "| held-out |", "| tune |", "naive"):
+                    "### Synthetic shakes", "## Fall detection", "| held-out |", "| tune |", "naive",
+                    "## Operating characteristic", "| **default, sensitivity 3** |", "| naive 3 g |",
+                    "of representative wear without a single alarm"):
         assert section in report, section
     total = re.search(r"^\| \*\*all\*\* \| \| (\d+) \| ([\d.]+) \| (\d+) \|", report, re.M)
     assert total and int(total.group(1)) > 2000 and float(total.group(2)) > 10.0
