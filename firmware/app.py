@@ -410,7 +410,11 @@ class App:
         spawn(self.supervised("uplink", self.uplink.run))
         spawn(self.supervised("cell", self.cell_task))
         spawn(self.supervised("power", self.power.run))
+        rounds = 0
         while True:
             gc.collect()
             self.check_followup()
+            if rounds % 3600 == 10 and hasattr(gc, "mem_free"):  # MicroPython: the heap, for the figures
+                log("fw.heap", free=gc.mem_free(), used=gc.mem_alloc())  # type: ignore[attr-defined]
+            rounds += 1
             await asleep_ms(1000)
