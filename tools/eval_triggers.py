@@ -327,7 +327,7 @@ def _quick_load(args, rows, root, wii_recs):
                 continue
             for r in range(10):
                 samples, onset = wiimote_to_device(values, random.Random(SEED + i * 101 + r), scale_to_g=scale)
-                trials.append((label, samples, onset))
+                trials.append((label, samples, onset, i))
         _Q[kind] = trials
     synth = []
     for i in range(args.synthetic):
@@ -383,7 +383,7 @@ def quick_main(args, rows, root, wii_recs):
         if args.per_subject:
             for kind in ("wii", "wii3"):
                 by = {}
-                for (label, _s, _o), hit in zip(_Q[kind], ok[(vi, kind)], strict=True):
+                for (label, *_), hit in zip(_Q[kind], ok[(vi, kind)], strict=True):
                     by.setdefault(label, []).append(hit)
                 print(f"      {kind} per subject: " + ", ".join(
                     f"{k}: {sum(v) * 10 // len(v)}/10" for k, v in sorted(by.items(), key=lambda kv: int(kv[0]))))
@@ -410,6 +410,22 @@ def quick_main(args, rows, root, wii_recs):
                                                                                    len(variants))))
             print(f"{k}: {len(missed)} missed by the base, {none} of them rescued by no single rule "
                   "(too weak or too short for any one relaxation)")
+        rel = range(len(variants) - nrel, len(variants))
+        for k in ("wii", "wii3"):
+            print(f"\nper {k} recording missed by the base (of its 10 orientations): the rules whose relaxation "
+                  "rescues them, and how many no single rule rescues")
+            by_rec = {}
+            for t, (label, _s, _o, rec) in enumerate(_Q[k]):
+                by_rec.setdefault((rec, label), []).append(t)
+            for (rec, label), ts in sorted(by_rec.items()):
+                missed = [t for t in ts if not ok[(b, k)][t]]
+                if not missed:
+                    continue
+                rescue = [(variants[vi][0][3:], sum(1 for t in missed if ok[(vi, k)][t])) for vi in rel]
+                none = sum(1 for t in missed if not any(ok[(vi, k)][t] for vi in rel))
+                print(f"  recording {rec:2d} (subject {label}): missed {len(missed)}/{len(ts)}; "
+                      + ", ".join(f"{r} {n}" for r, n in rescue if n) + f"{'; ' if any(n for _, n in rescue) else ''}"
+                      f"none {none}")
     print(f"quick: {time.monotonic() - started:.1f} s")
     return 0
 
