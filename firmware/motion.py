@@ -28,7 +28,10 @@ BACKOFF_MAX_MS = 30000
 MOVE_MG = 150  # sample-to-sample change (|dx|+|dy|+|dz|) that counts as movement; chip noise is ~10-20 mg
 STILL_MS = 1500  # still this long (and no fall being judged) before the board may sleep: with QUIET_MS in
 # firmware/power.py, a wake-up by the motion interrupt costs about 2 s awake (power.json's imu_wake_seconds)
-WAKE_MG = 64  # the chip's motion interrupt threshold while the board sleeps (drivers/imu: high-pass, any axis)
+# The chip's motion interrupt threshold while the board sleeps (drivers/imu: high-pass, any axis, either way). 64 mg
+# woke the simulated chip on its 12 mg noise 3 times in 20 still minutes (the difference of two noisy samples);
+# at +-8 g the LIS3DH's low-power LSB is 64 mg. A shake (>= 1 g) or a fall's free fall (-1 g) crosses 186 mg at once.
+WAKE_MG = 186
 
 
 def _nolog(hop, **detail):

@@ -129,8 +129,8 @@ class LIS3DH(RegisterChip):
         return self._burst(_OUT_X_L, n, out, max_samples, FIFO_DEPTH)
 
     def enable_motion_wake(self, threshold_mg=64, duration_ms=0):
-        """INT1 (active high, latched until INT1_SRC is read) when any axis moves above threshold_mg, with the
-        interrupt high-pass on so gravity does not count; 10 Hz low-power mode while waiting (~6 uA)."""
+        """INT1 (active high, latched until INT1_SRC is read) when any axis moves by more than threshold_mg either
+        way, with the interrupt high-pass on so gravity does not count; 10 Hz low-power mode while waiting (~6 uA)."""
         self._w(_CTRL_REG1, 0x2F)  # 10 Hz, low-power, X/Y/Z
         self._w(_CTRL_REG2, 0x01)  # HP_IA1
         self._w(_CTRL_REG3, 0x40)  # I1_IA1
@@ -141,7 +141,9 @@ class LIS3DH(RegisterChip):
         dur = duration_ms * 10 // 1000  # 1/ODR per LSB at 10 Hz
         self._w(_INT1_DURATION, 127 if dur > 127 else dur)
         self._r(_REFERENCE)  # resets the high-pass to the current attitude
-        self._w(_INT1_CFG, 0x2A)  # X/Y/Z high events, OR
+        # X/Y/Z high AND low events, OR: a fall starts with free fall, a drop of up to 1 g along gravity, which on
+        # an axis reading +1 g at rest is a low event only; waking on it gives the board the impact that follows
+        self._w(_INT1_CFG, 0x3F)
         self._r(_INT1_SRC)
 
     def motion_woke(self):

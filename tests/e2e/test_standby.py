@@ -84,6 +84,20 @@ def test_a_press_while_asleep_wakes_the_board_and_the_modem_and_the_operator_ack
     wearable.wait_for("fw.modem_power", timeout=60, since=after, on=False)
 
 
+def test_a_fall_while_asleep_wakes_the_board_in_its_free_fall_and_the_pre_alarm_comes(system):
+    wearable = system.wearables["W1"]
+    wait_asleep(wearable)
+    mark = len(wearable.logs)
+    wearable.fall(lie_s=4.5)
+    woke = wearable.wait_for("fw.sleep", timeout=30, since=mark)
+    assert woke["woke"] == "motion"
+    wearable.wait_for("fw.fall_prealarm", timeout=30, since=mark)  # the impact was seen: awake before it
+    wearable.press(0.5)  # the wearer is fine: any press cancels the pre-alarm
+    wearable.wait_for("fw.fall_cancelled", timeout=30, since=mark)
+    wearable.wait_for("fw.fall_cancel_done", timeout=30, since=mark)
+    assert not [e for e in wearable.logs[mark:] if e["hop"] == "fw.alarm_persisted" and e["event"] == "FALL"]
+
+
 def test_what_the_hub_sends_while_the_modem_is_off_arrives_with_the_next_heartbeat(system):
     wearable = system.wearables["W1"]
     [alert] = [a for a in system.api("/api/alerts")["alerts"] if a["device_id"] == "W1" and a["event"] == "SOS"]
