@@ -25,7 +25,7 @@ Algorithm:
    RUN_MAX_MS of its burst's start. Jogging or running down stairs is one long burst: after its first seconds
    it can no longer fire. Then REFRACTORY_MS of silence: one shake, one alarm.
 6. Calm start: each episode's threshold follows the activity before it (ADAPT_PCT of the mean |h| over ~1.3 s,
-   clamped to LOW_PCT..100 % of the threshold). Starting from a still device, an episode needs 64 % of the
+   clamped to LOW_PCT..100 % of the threshold). Starting from a still device, an episode needs 68 % of the
    threshold, LOW_EXCURSIONS (3) excursions, no extra vertical margin (there is no gait to reject), and must be
    recognised within LOW_RUN_MS. Walking or stairs keep the full threshold. The real Wiimote shakes
    (docs/triggers.md) are short and irregular: a still hand's shake is recognised after one cycle.
@@ -62,7 +62,7 @@ RUN_MAX_MS = 2500  # a shake is recognised within this long of its burst's start
 # Calm start (see docs/triggers.md): a shake that begins while the device was still needs less. The threshold of an
 # episode is ADAPT_PCT of the mean |h| (L1, over ~1.3 s) before it, clamped to LOW_PCT..100 % of the threshold:
 # a still device (|h| ~50 mg of noise) gets LOW_PCT, walking or stairs (300+ mg) the full threshold.
-LOW_PCT = 64  # 0.96 g at the default sensitivity: tuned on odd SisFall subjects and Wiimote subjects 1, 3, 5, 7, 9
+LOW_PCT = 68  # 1.02 g at the default sensitivity: tuned on odd SisFall subjects, Wiimote subjects 1, 3, 5, 7, 9, clapping
 ADAPT_PCT = 1500
 LOW_EXCURSIONS = 3  # a calm-start episode needs at most this many excursions (real shakes are short)
 LOW_RUN_MS = 2000  # ... and must be recognised within this long of its start
@@ -133,7 +133,8 @@ class ShakeDetector:
         self._sample_t = 0
         self._gx = self._gy = self._gz = 0
         self._act = 0
-        # Samples before the gravity estimate (primed from one sample) and the activity level have settled.
+        # Samples until the activity level has settled (no calm start before); no episode at all in the first
+        # 2**(k+1), while the gravity estimate (primed from one sample) settles.
         self._warm = (1 << self._ka) if self.warmup else 0
         self._restart()
 
@@ -199,7 +200,8 @@ class ShakeDetector:
             self._loud_seen = False  # checked every sample, so stored times never age past the ticks wrap
         if self._warm:
             self._warm -= 1  # just started: a sample of a stride is not gravity, and "calm" is not known yet
-            return None
+            if self._warm >= (1 << self._ka) - (1 << (k + 1)):
+                return None
         if self._quiet:
             if ticks_diff(t_ms, self._quiet_until) < 0:
                 return None
@@ -278,6 +280,8 @@ class ShakeDetector:
             self._start(hx, hy, hz, t_ms)
 
     def _level(self):
+        if self._warm:
+            return self._thr4  # warming up: whether it was calm before is not known
         e4 = (self._act >> self._ka) * self.adapt_pct // 100
         if e4 < self._low4:
             return self._low4

@@ -533,10 +533,12 @@ def replay(chip, samples):
 
 # --- Synthetic negatives: clapping and a bus ride (what must NOT call for help) ----------------------------------
 
-def synthetic_clapping(rng, duration_s=None, rate_hz=DEVICE_RATE_HZ, range_g=DEVICE_RANGE_G):
+def synthetic_clapping(rng, duration_s=None, rate_hz=DEVICE_RATE_HZ, range_g=DEVICE_RANGE_G, lead_s=0.5):
     """Applause with the device on a wrist: returns samples. Per clap (2-5 Hz): the hand accelerates toward the
     other (a lobe of 0.8-2 g), hits it (a 15-25 ms spike of 3-8 g the other way), then is pulled back (a lobe of
-    0.5-1.5 g); the clap axis wobbles +-20 degrees; gravity in a random direction; 20 mg noise."""
+    0.5-1.5 g); the clap axis wobbles +-20 degrees; gravity in a random direction; 20 mg noise. The applause starts
+    after lead_s of stillness (the evaluation uses 2 s, so a detector that has just started is settled and sees
+    applause from a still hand, as it would when running all day)."""
     import math
 
     dur = duration_s if duration_s is not None else rng.uniform(5.0, 20.0)
@@ -544,9 +546,9 @@ def synthetic_clapping(rng, duration_s=None, rate_hz=DEVICE_RATE_HZ, range_g=DEV
     axis = _unit(rng)
     wob = _perpendicular(axis, rng)
     gdir = _unit(rng)
-    n = int(dur * rate_hz)
+    n = int((dur + lead_s - 0.5) * rate_hz)
     dyn = [0.0] * n
-    i = int(0.5 * rate_hz)
+    i = int(lead_s * rate_hz)
     while i < n:
         period = max(8, int(rate_hz / rate * rng.uniform(0.9, 1.1)))
         a1 = rng.uniform(0.8, 2.0)
