@@ -30,8 +30,9 @@ Algorithm:
    recognised within LOW_RUN_MS. Walking or stairs keep the full threshold. The real Wiimote shakes
    (docs/triggers.md) are short and irregular: a still hand's shake is recognised after one cycle.
 7. A gap of more than GAP_MS between samples (the IMU slept until motion woke it) restarts the detector, so no
-   stored time outlives the 2**30 ms ticks wrap. After reset() no episode starts for 2**(k+2) samples (1.28 s at
-   100 Hz): the gravity estimate is primed from one sample (maybe mid-stride) and "calm" is not known yet.
+   stored time outlives the 2**30 ms ticks wrap. After reset() no episode starts for 2**(k+1) samples (0.64 s at
+   100 Hz: the gravity estimate is primed from one sample, maybe mid-stride) and none gets the calm-start rules
+   for 2**(k+2) (1.28 s: whether it was calm before is not known yet).
 """
 from drivers.compat import ticks_add, ticks_diff
 from drivers.intmath import isqrt as _isqrt
@@ -62,7 +63,7 @@ RUN_MAX_MS = 2500  # a shake is recognised within this long of its burst's start
 # Calm start (see docs/triggers.md): a shake that begins while the device was still needs less. The threshold of an
 # episode is ADAPT_PCT of the mean |h| (L1, over ~1.3 s) before it, clamped to LOW_PCT..100 % of the threshold:
 # a still device (|h| ~50 mg of noise) gets LOW_PCT, walking or stairs (300+ mg) the full threshold.
-LOW_PCT = 68  # 1.02 g at the default sensitivity: tuned on odd SisFall subjects, Wiimote subjects 1, 3, 5, 7, 9, clapping
+LOW_PCT = 68  # 1.02 g by default: tuned on odd SisFall subjects, Wiimote subjects 1, 3, 5, 7, 9, clapping
 ADAPT_PCT = 1500
 LOW_EXCURSIONS = 3  # a calm-start episode needs at most this many excursions (real shakes are short)
 LOW_RUN_MS = 2000  # ... and must be recognised within this long of its start
