@@ -348,15 +348,23 @@ class App:
                 self._close_cancel_window()
             await asleep_ms(BUTTON_POLL_MS)
 
+    async def refresh_cell(self):
+        """The serving cell, kept for alarms raised while the modem is off (the last one known then)."""
+        try:
+            cell = await self.modem.serving_cell()
+            if cell and cell.get("mcc") is not None and cell.get("cell_id") is not None:
+                known = {"mcc": cell["mcc"], "mnc": cell["mnc"], "lac": cell.get("lac") or 0,
+                         "cell_id": cell["cell_id"]}
+                if known != self.cell:
+                    self.cell = known
+                    log("fw.cell", **known)
+        except Exception as exc:
+            log("fw.cell_failed", error=repr(exc))
+
     async def cell_task(self):
         while True:
-            try:
-                cell = await self.modem.serving_cell()
-                if cell and cell.get("mcc") is not None and cell.get("cell_id") is not None:
-                    self.cell = {"mcc": cell["mcc"], "mnc": cell["mnc"], "lac": cell.get("lac") or 0,
-                                 "cell_id": cell["cell_id"]}
-            except Exception as exc:
-                log("fw.cell_failed", error=repr(exc))
+            if not getattr(self.modem, "parked", False):  # off on purpose: the power manager refreshes on power-up
+                await self.refresh_cell()
             await asleep_ms(self.cfg["cell_refresh_s"] * 1000)
 
     async def modem_task(self):

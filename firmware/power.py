@@ -53,6 +53,7 @@ class PowerManager:
         self.modem_on_ms = 0
         self._on_since = ticks_ms()
         self._lowbat_sent = False
+        self._cell_due = False  # the serving cell to read once the modem is up and what was pending has gone
 
     # -- what the app tells us --------------------------------------------------------------------------------
     def listen(self, seconds, now=None):
@@ -112,6 +113,11 @@ class PowerManager:
                     await self._modem_up()
                 elif not want and self.powered and self.modem.link_up:
                     await self._modem_down()
+            if self._cell_due and self.powered and self.modem.link_up and not self.app.state.pending:
+                self._cell_due = False
+                refresh = getattr(self.app, "refresh_cell", None)
+                if refresh is not None:
+                    await refresh()  # the cell the next alarm raised with the modem off will carry
             now = ticks_ms()
             if self.can_sleep(now):
                 self._sleep(now)
@@ -147,6 +153,7 @@ class PowerManager:
                     self._on_since = ticks_ms()
                     self.log("fw.modem_ready", info=self.modem.info.get("model"),
                              after_ms=ticks_diff(ticks_ms(), started))
+                    self._cell_due = True
                     return
                 except Exception as exc:  # no answer yet, SIM busy: bounded, then the next round tries again
                     self.log("fw.modem_start_failed", error=repr(exc), tries=attempt)

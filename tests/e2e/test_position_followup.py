@@ -11,6 +11,7 @@ def system(tmp_path_factory):
                       log=lambda _m: None, gps_fix_after_s=30, wearable_config={"gps_on_s": 3})
     demo.start()
     demo.wearables["W1"].wait_for("fw.modem_ready", timeout=90)
+    demo.wearables["W1"].wait_for("fw.cell", timeout=90)  # the serving cell an alarm without a fix carries
     yield demo
     demo.stop()
 
