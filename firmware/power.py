@@ -24,6 +24,9 @@ MIN_SLEEP_MS = 2000  # a shorter nap is not worth the wake-up
 QUIET_MS = 500  # the board sleeps only after this long without a reason to stay awake
 START_TRIES = 3  # modem start attempts before a power cycle; every later round retries (an alarm waits)
 LOWBAT_REARM = 10  # percent above lowbat_percent at which a new LOWBAT may be sent (after charging)
+# Alarms after which the modem waits for an operator (alarm_listen_s): help is coming and the wearer must feel it.
+# A LOWBAT, a cancel or a position follow-up only need their receipt, and a low battery cannot afford 30 minutes.
+LISTEN_EVENTS = ("SOS", "FALL", "DUR")
 
 
 def _nolog(hop, **detail):
@@ -48,9 +51,6 @@ class PowerManager:
         self._quiet_since = None
         self.switching = False
         self.powered = True  # the modem task switches it on at boot
-        self.sleeps = 0
-        self.slept_ms = 0
-        self.modem_on_ms = 0
         self._on_since = ticks_ms()
         self._lowbat_sent = False
         self._cell_due = False  # the serving cell to read once the modem is up and what was pending has gone
@@ -64,7 +64,7 @@ class PowerManager:
             self._listen_until = until
 
     def alarm_raised(self, event):
-        if event != "HB":
+        if event in LISTEN_EVENTS:
             self.listen(self.cfg["alarm_listen_s"])
 
     def receipt(self, event):
@@ -171,9 +171,8 @@ class PowerManager:
                     await power.off()  # the power key, held: an orderly switch-off without a command
                 await power.cut()  # the supply switch, where the board has one
             self.powered = False
-            on_ms = ticks_diff(ticks_ms(), self._on_since)
-            self.modem_on_ms += on_ms
-            self.log("fw.modem_power", on=False, by_command=by_command, was_on_ms=on_ms)
+            self.log("fw.modem_power", on=False, by_command=by_command,
+                     was_on_ms=ticks_diff(ticks_ms(), self._on_since))
         finally:
             self.switching = False
 
@@ -202,7 +201,5 @@ class PowerManager:
             self.modem.check_stored()
         if motion is not None:
             motion.after_wake()
-        self.sleeps += 1
-        self.slept_ms += slept
         self._quiet_since = None
         self.log("fw.sleep", ms=slept, asked_ms=ms, woke=woke)

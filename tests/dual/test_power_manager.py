@@ -132,6 +132,9 @@ def test_a_heartbeat_opens_only_a_short_listen_window_and_always_mode_keeps_the_
     assert not pm.wants_modem(ticks_ms())  # a heartbeat is wanted while pending, then listen_s after it went
     pm.receipt("HB")
     assert pm.wants_modem(ticks_ms()) and not pm.wants_modem(later(DEFAULTS["listen_s"] * 1000 + 1000))
+    for event in ("LOWBAT", "CAN", "POS"):  # need their receipt only (pending), not an operator
+        pm.alarm_raised(event)
+        assert not pm.wants_modem(later(DEFAULTS["listen_s"] * 1000 + 1000))
     always, _app, _board, _modem, _logs = rig(modem_mode="always")
     assert always.wants_modem(ticks_ms())
 
