@@ -197,6 +197,19 @@ class DemoSystem:
         self.log(f"wearable    {device_id} ({entry['wearer']}) running the firmware on MicroPython, "
                  f"phone {entry['phone']}")
 
+    def wearable_status(self):
+        """What each simulated wearable is doing: running, asleep (and how long it has slept), its modem's power."""
+        modems = self.network.list() if self.network is not None else {}
+        status = {}
+        for entry in self.plan:
+            wearable = self.wearables.get(entry["id"])
+            if wearable is None:
+                continue
+            status[entry["id"]] = {"running": wearable.running, "asleep": wearable.asleep_since is not None,
+                                   "slept_s": round(wearable.slept_s, 1),
+                                   "modem": modems.get(entry["phone"], {}).get("power")}
+        return status
+
     # -- the console's API, as an operator's browser uses it -------------------------------------------------
     def api(self, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
@@ -254,8 +267,7 @@ class _ControlHandler(socketserver.StreamRequestHandler):
             wearable = system.wearables.get(request.get("device"))
             command = request.get("cmd")
             if command == "status":
-                reply = {"ok": True, "console": system.console_url,
-                         "wearables": {k: {"running": w.running} for k, w in system.wearables.items()}}
+                reply = {"ok": True, "console": system.console_url, "wearables": system.wearable_status()}
             elif wearable is None:
                 reply = {"ok": False, "error": f"no wearable {request.get('device')!r}; have "
                                                f"{', '.join(system.wearables)}"}

@@ -44,6 +44,8 @@ def test_boot_heartbeat_is_receipted_then_the_modem_is_switched_off_and_the_boar
     assert off["by_command"] is True  # AT+CPOWD=1: the modem detached itself from the network
     assert modem_power(system) == "off"
     wait_asleep(wearable)
+    status = system.wearable_status()["W1"]  # what `deme sim status` shows
+    assert status["asleep"] and status["modem"] == "off" and status["running"]
     # A heartbeat is not an incident: the console shows no open alert for it, and the wearer felt nothing.
     assert not [a for a in system.api("/api/alerts")["alerts"] if a["device_id"] == "W1" and a["event"] == "HB"]
     assert not wearable.felt("received")
