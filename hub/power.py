@@ -7,7 +7,7 @@ usable charge divided by it. Every figure carries its source so a city can check
 import json
 from dataclasses import dataclass, field
 
-from hub.hardware_data import HardwareDataError, build_dir, firmware_defaults
+from hub.hardware_data import HardwareDataError, build_dir, firmware_defaults, load_pinout
 
 GOAL_DAYS = 14
 GPS_MODES = ("on-alert", "always")
@@ -35,10 +35,11 @@ PROFILE_NOTES = {
 }
 FIRMWARE_PROFILE = {"gated": "standby", "always": "always"}  # firmware modem_mode -> profile
 FIRMWARE_DEFAULTS = firmware_defaults()
-STATES = ("sleep", "modem_idle", "imu_wake", "awake", "gps_acquire", "modem_register", "sms_transmit")
+STATES = ("sleep", "modem_idle", "listen", "imu_wake", "awake", "gps_acquire", "modem_register", "sms_transmit")
 STATE_DESCRIPTIONS = {
     "sleep": "MCU asleep, modem powered down, GPS backup only",
     "modem_idle": "MCU asleep, modem registered (awake with idle, asleep between pagings with drx)",
+    "listen": "MCU asleep (woken by the modem's RI), modem on after a heartbeat for listen_s: queued SMS come in",
     "imu_wake": "MCU awake running the shake/fall detector after an IMU interrupt",
     "awake": "MCU and modem awake (heartbeat bookkeeping, listen_s for queued SMS, alerts)",
     "gps_acquire": "GPS acquiring a fix for an alert, modem awake",
@@ -151,6 +152,7 @@ def state_currents(data, modem, gps_always=False, mcu_sleep="light", modem_mode=
         "modem_idle": base_sleep + registered,
         "imu_wake": f["mcu_active"] + f["imu_active"] + gps_idle + quiescent + (
             m["off"] if modem_mode == "gated" else registered),
+        "listen": base_sleep + m["idle"],
         "awake": base_awake + m["idle"],
         "gps_acquire": f["mcu_active"] + f["imu_lowpower"] + f["gps_acquire"] + quiescent + m["idle"],
         "modem_register": base_awake + m["register"],
@@ -194,11 +196,12 @@ def compute(config, data=None):
     alerts = config.alerts_per_day / 24.0
     seconds = dict.fromkeys(STATES, 0.0)
     seconds["sms_transmit"] = (heartbeats + alerts * profile["alert_sms_count"]) * modem_fig["sms"]["seconds"]
-    # A gated modem stays on listen_s after each heartbeat (firmware/power.py), with the MCU awake (counted awake:
-    # it may sleep on RI meanwhile, so this errs on the safe side).
+    # A gated modem stays on listen_s after each heartbeat (firmware/power.py); the MCU sleeps meanwhile when the
+    # board has the modem's RI line to wake it (both builds do; firmware/power.py can_sleep), else it stays awake.
     listen = config.listen_s if gated else 0.0
-    seconds["awake"] = (heartbeats * (profile["heartbeat_awake_seconds"] + listen)
-                        + alerts * profile["alert_motor_seconds"])
+    ri = "modem_ri" in load_pinout(config.build)["functions"]
+    seconds["listen" if ri else "awake"] = heartbeats * listen
+    seconds["awake"] += heartbeats * profile["heartbeat_awake_seconds"] + alerts * profile["alert_motor_seconds"]
     seconds["imu_wake"] = profile["imu_wakes_per_hour"] * profile["imu_wake_seconds"]
     seconds["gps_acquire"] = alerts * profile["alert_gps_seconds"]
     if gated:  # powered down between heartbeats: every heartbeat and alert starts with a registration
