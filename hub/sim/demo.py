@@ -205,8 +205,10 @@ class DemoSystem:
             wearable = self.wearables.get(entry["id"])
             if wearable is None:
                 continue
-            status[entry["id"]] = {"running": wearable.running, "asleep": wearable.asleep_since is not None,
-                                   "slept_s": round(wearable.slept_s, 1),
+            since = wearable.asleep_since
+            slept = wearable.slept_s + (time.time() - since if since is not None else 0.0)
+            status[entry["id"]] = {"running": wearable.running, "asleep": since is not None,
+                                   "slept_s": round(slept, 1),
                                    "modem": modems.get(entry["phone"], {}).get("power")}
         return status
 
