@@ -352,11 +352,13 @@ class Store:
 
     def alerts_missing_hop(self, hop, limit=500):
         """Alerts that never reached a hop (e.g. "mqtt.published" while the broker was down), oldest first.
-        Heartbeats are not alerts: they never count as missing one."""
+        Heartbeats are not alerts, and what the hub closed itself as it stored it (a POS follow-up moved onto its
+        alarm, which goes out as that alarm's update) was never announced: neither counts as missing a hop."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT * FROM alerts a WHERE NOT EXISTS (SELECT 1 FROM hops h WHERE h.alert_id=a.id AND h.hop=?) "
-                "AND a.event NOT IN (%s) ORDER BY id LIMIT ?" % ",".join("?" * len(STATUS_EVENTS)),
+                "AND a.event NOT IN (%s) AND NOT (a.state='resolved' AND a.resolved_by='hub') "
+                "ORDER BY id LIMIT ?" % ",".join("?" * len(STATUS_EVENTS)),
                 (hop, *STATUS_EVENTS, limit)).fetchall()
         return [_alert_dict(r) for r in rows]
 

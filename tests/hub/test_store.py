@@ -127,3 +127,19 @@ def test_retention_erases_positions_of_old_resolved_alerts_only(store):
     # A retry of the purged alert is still recognised as already stored.
     status, _ = store.record_alert(old, old_text, "sms")
     assert status == "duplicate"
+
+
+def test_a_position_follow_up_moved_onto_its_alarm_is_never_missing_a_publication(store):
+    """The follow-up goes out as its alarm's update: a reconnecting MQTT link must not announce it as new."""
+    alarm, text = parsed(1, position=False)
+    _, sos = store.record_alert(alarm, text, "sms")
+    followup, text = parsed(2, event="POS")
+    _, pos = store.record_alert(followup, text, "sms")
+    assert [a["id"] for a in store.alerts_missing_hop("mqtt.published")] == [sos["id"], pos["id"]]
+    updated = store.apply_followup(pos["id"])
+    assert updated["id"] == sos["id"] and updated["lat"] is not None
+    assert [a["id"] for a in store.alerts_missing_hop("mqtt.published")] == [sos["id"]]
+    # an alert an operator resolved before it was published still is
+    store.transition(sos["id"], "acknowledge", "Sgt. Diallo")
+    store.transition(sos["id"], "resolve", "Sgt. Diallo", note="false alarm")
+    assert [a["id"] for a in store.alerts_missing_hop("mqtt.published")] == [sos["id"]]
