@@ -330,7 +330,8 @@ class App:
             pattern = STATUS_PATTERN.get(ack["status"])
             if pattern:
                 self.vibrator.play(pattern)
-                log("fw.felt", status=ack["status"], n=ack["counter"], pattern=pattern)
+                # ms: the firmware's clock, which the simulator's motor edges also carry.
+                log("fw.felt", status=ack["status"], n=ack["counter"], pattern=pattern, ms=ticks_ms())
 
     def _modem_event(self, kind, detail):
         log("fw.modem", kind=kind, detail=str(detail) if detail is not None else None)

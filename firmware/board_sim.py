@@ -5,9 +5,9 @@ battery and the modem's PWRKEY.
 
 Control protocol (text lines): simulator -> board "btn 1", "btn 0", "bat <percent>", and the accelerometer's
 samples "imu x,y,z;x,y,z;..." (milli-g ints, oldest first, one line per batch: 10 samples every 100 ms at 100 Hz);
-board -> simulator "motor 1", "motor 0", "led 1", "led 0", "pwrkey" (a power cycle), "pwron" (the power key
-pressed to switch an off modem on), "sleep <ms>" and "awake <reason>" (the microcontroller's sleep, for the
-simulator's residency figures).
+board -> simulator "motor 1 <ms>", "motor 0 <ms>", "led 1 <ms>", "led 0 <ms>" (<ms>: the firmware's
+ticks_ms at the edge), "pwrkey" (a power cycle), "pwron" (the power key pressed to switch an off modem on),
+"sleep <ms>" and "awake <reason>" (the microcontroller's sleep, for the simulator's residency figures).
 
 The accelerometer is a simulated LIS3DH on a simulated I2C bus (firmware/imu_sim.py), so the firmware runs the
 real chip driver: each sample of an "imu" line is one sample period of the chip (it lands in the chip's FIFO
@@ -239,6 +239,9 @@ class SimButton:
 
 
 class SimOutput:
+    """An output line; each edge goes to the simulator stamped with the firmware's own clock, because the
+    simulator reads edges and log lines on two channels and cannot order them by when they arrive."""
+
     def __init__(self, control, name):
         self.control = control
         self.name = name
@@ -246,11 +249,11 @@ class SimOutput:
 
     def on(self):
         self.state = True
-        self.control.send(self.name + " 1")
+        self.control.send("%s 1 %d" % (self.name, ticks_ms()))
 
     def off(self):
         if self.state:
-            self.control.send(self.name + " 0")
+            self.control.send("%s 0 %d" % (self.name, ticks_ms()))
         self.state = False
 
     def is_on(self):

@@ -17,11 +17,25 @@ import threading
 import time
 import tty
 from pathlib import Path
+from typing import NamedTuple
 
 from hub.sim.gps import NMEAFeeder
 from hub.sim.imu import DEVICE_RANGE_G, DEVICE_RATE_HZ
 from hub.sim.mpy import REPO, compile_tree, micropython_binary
 from hub.sim.process import stop_process
+
+# MicroPython's ticks_ms wraps at 2**30 ms (about 12 days); differences are taken as its ticks_diff does.
+_TICKS_PERIOD = 1 << 30
+
+
+def ticks_diff(later, earlier):
+    return (later - earlier + _TICKS_PERIOD // 2) % _TICKS_PERIOD - _TICKS_PERIOD // 2
+
+
+class MotorEdge(NamedTuple):
+    t: float    # time.time() when the simulator read it
+    on: bool
+    ms: int     # the firmware's ticks_ms at the edge: orders edges against the firmware's log lines
 
 # Bytecode loaded from .mpy files lives in the heap (frozen into the firmware image it would live in flash). This
 # unix port is 64-bit: every object and pointer is about twice its size on the 32-bit RP2040 and ESP32. The
@@ -160,7 +174,7 @@ class SimulatedWearable:
         self.slept_s = 0.0         # total time the microcontroller slept
         self.mpy_dir = Path(mpy_dir) if mpy_dir else REPO / "build" / "mpy"
         self.logs = []          # firmware hops (dicts with "t")
-        self.motor = []         # (t, on)
+        self.motor = []         # MotorEdge: (t, on, ms), ms on the firmware's clock
         self.output = []        # every line the firmware printed
         self._cond = threading.Condition()
         self._write_lock = threading.Lock()
@@ -368,6 +382,20 @@ class SimulatedWearable:
     def _process_output_pending(self):
         return any(t.name.endswith("output") and t.is_alive() for t in self._threads)
 
+    def motor_pulses(self, since_ms):
+        """The motor's completed pulses that began at or after since_ms (firmware clock): (start ms, length ms)."""
+        with self._cond:
+            edges = list(self.motor)
+        pulses, started = [], None
+        for edge in edges:
+            if edge.on and started is None:
+                started = edge.ms
+            elif not edge.on and started is not None:
+                if ticks_diff(started, since_ms) >= 0:
+                    pulses.append((started, ticks_diff(edge.ms, started)))
+                started = None
+        return pulses
+
     def felt(self, pattern):
         return [e for e in self.logs if e.get("hop") == "fw.vibrate" and e.get("pattern") == pattern]
 
@@ -416,8 +444,12 @@ class SimulatedWearable:
     def _on_control(self, line):
         now = time.time()
         if line.startswith("motor "):
-            with self._cond:
-                self.motor.append((now, line.endswith("1")))
+            parts = line.split()
+            if len(parts) == 3 and parts[1] in ("0", "1") and parts[2].isdigit():
+                with self._cond:
+                    self.motor.append(MotorEdge(now, parts[1] == "1", int(parts[2])))
+            else:
+                self._record("sim.bad_control", line=line)
         elif line == "pwrkey":
             self._record("sim.pwrkey")
             if self.on_pwrkey is not None:
