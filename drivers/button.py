@@ -71,6 +71,10 @@ class ButtonDecoder:
         """The debounced level."""
         return self._stable
 
+    def held_ms(self, now_ms):
+        """How long the current debounced press has lasted; 0 while released."""
+        return ticks_diff(now_ms, self._down_t) if self._stable else 0
+
     def busy(self):
         """True while a press, a pattern or a cancel is in progress: the firmware must keep calling update()
         (every ~10 ms) and must not deep-sleep until this is False, or the pending gesture's times go stale."""

@@ -345,6 +345,8 @@ class App:
                 event = self._fall_tick(now, event)
             if event is not None:
                 self.on_button_event(event)
+            elif self._fall_until is None and not self._fall_gesture:  # a press in a fall's pre-alarm cancels it
+                self.power.button_held(self.buttons.held_ms(now), now)  # an SOS may be coming: start the modem
             if self._cancel_until is not None and ticks_diff(now, self._cancel_until) > 0:
                 self._close_cancel_window()
             await asleep_ms(BUTTON_POLL_MS)

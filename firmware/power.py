@@ -8,7 +8,10 @@ for every alarm, every heartbeat and whatever is still pending. It stays on
 - while any alarm is in flash without the hub's receipt (a heartbeat included);
 - after an alarm for `alarm_listen_s`, or until an operator acknowledges or dispatches it (what the wearer feels
   comes by SMS: the modem must be there to take it);
-- after a heartbeat's receipt for `listen_s`, so that what waited at the SMS centre comes in.
+- after a heartbeat's receipt for `listen_s`, so that what waited at the SMS centre comes in;
+- from the moment a press has lasted PRESS_WARM_MS: it is probably becoming the long press (SOS), and the
+  modem's boot and registration (about 10 s) then overlap its last 1.5 s instead of following it. A held press
+  that raises nothing costs one modem start and stop, as a heartbeat does (`deme power --presses-per-day`).
 
 In between, when the button, the motion detector, the vibrator, the GPS and every cancel window are quiet, the
 board sleeps (`board.sleep(ms, rtc)`: dormant on build A, woken by the RTC's timer for the next heartbeat, the
@@ -27,6 +30,10 @@ LOWBAT_REARM = 10  # percent above lowbat_percent at which a new LOWBAT may be s
 # Alarms after which the modem waits for an operator (alarm_listen_s): help is coming and the wearer must feel it.
 # A LOWBAT, a cancel or a position follow-up only need their receipt, and a low battery cannot afford 30 minutes.
 LISTEN_EVENTS = ("SOS", "FALL", "DUR")
+# A knock, a grab or a pattern's tap lasts under about 300 ms; the long press lasts long_press_ms (2 s). From
+# 500 ms on, a press is taken as a coming SOS: most of its hold is gained, taps and knocks cost nothing.
+PRESS_WARM_MS = 500
+PRESS_GRACE_S = 2  # the window outlasts the long press by this much (the decoder's polling, a slow release)
 
 
 def _nolog(hop, **detail):
@@ -54,6 +61,7 @@ class PowerManager:
         self._on_since = ticks_ms()
         self._lowbat_sent = False
         self._cell_due = False  # the serving cell to read once the modem is up and what was pending has gone
+        self._pressed = False  # the button opened the listen window that switches the modem on
 
     # -- what the app tells us --------------------------------------------------------------------------------
     def listen(self, seconds, now=None):
@@ -62,6 +70,15 @@ class PowerManager:
         until = ticks_add(now, seconds * 1000)
         if self._listen_until is None or ticks_diff(until, self._listen_until) > 0:
             self._listen_until = until
+
+    def button_held(self, held_ms, now=None):
+        """The wearer has been pressing for held_ms: past PRESS_WARM_MS, with the modem off, want it until the
+        press could have become the long press; the alarm raised by then keeps it on as pending."""
+        if self.mode != "gated" or self.powered or held_ms < PRESS_WARM_MS:
+            return
+        if not self.switching:
+            self._pressed = True  # for the log: why the modem came on (while it is already coming, it is not)
+        self.listen(self.cfg["long_press_ms"] // 1000 + PRESS_GRACE_S, now)
 
     def alarm_raised(self, event):
         if event in LISTEN_EVENTS:
@@ -177,9 +194,10 @@ class PowerManager:
             self.switching = False
 
     def _reason(self):
+        pressed, self._pressed = self._pressed, False
         if self.app.state.pending:
             return "pending"
-        return "listen"
+        return "press" if pressed else "listen"
 
     def _sleep(self, now):
         ms = ticks_diff(self._next_hb, now)

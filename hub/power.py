@@ -57,6 +57,9 @@ class PowerConfig:
     modem: str | None = None
     modem_mode: str = "gated"
     alerts_per_day: float = 0.0
+    # presses held past half a second that raise no alarm: the firmware starts a gated modem then, so that its
+    # boot overlaps the long press, and each of these costs one start (firmware/power.py PRESS_WARM_MS)
+    presses_per_day: float = 0.0
     mcu_sleep: str = "deepest"
     mcu_board: str = "pico"
     # seconds the modem stays on after a heartbeat went (firmware config listen_s): SMS queued for the wearable
@@ -93,6 +96,7 @@ class Budget:
             "gps": self.config.gps,
             "heartbeat_min": self.config.heartbeat_min,
             "alerts_per_day": self.config.alerts_per_day,
+            "presses_per_day": self.config.presses_per_day,
             "battery_mah": self.config.battery_mah,
             "usable_mah": round(self.usable_mah, 1),
             "states_ma": {k: round(v, 3) for k, v in self.states_ma.items()},
@@ -168,6 +172,8 @@ def compute(config, data=None):
         raise ValueError("--battery-mah must be more than 0")
     if config.alerts_per_day < 0:
         raise ValueError("--alerts-per-day cannot be negative")
+    if config.presses_per_day < 0:
+        raise ValueError("--presses-per-day cannot be negative")
     if config.gps not in GPS_MODES:
         raise ValueError(f"--gps must be one of {', '.join(GPS_MODES)}")
     if config.modem_mode not in MODEM_MODES:
@@ -204,8 +210,9 @@ def compute(config, data=None):
     seconds["awake"] += heartbeats * profile["heartbeat_awake_seconds"] + alerts * profile["alert_motor_seconds"]
     seconds["imu_wake"] = profile["imu_wakes_per_hour"] * profile["imu_wake_seconds"]
     seconds["gps_acquire"] = alerts * profile["alert_gps_seconds"]
-    if gated:  # powered down between heartbeats: every heartbeat and alert starts with a registration
-        seconds["modem_register"] = (heartbeats + alerts) * modem_fig["register"]["seconds"]
+    if gated:  # powered down between heartbeats: every heartbeat, alert and press starts with a registration
+        presses = config.presses_per_day / 24.0
+        seconds["modem_register"] = (heartbeats + alerts + presses) * modem_fig["register"]["seconds"]
     busy = sum(seconds.values())
     if busy > 3600:
         raise ValueError("the heartbeat is too frequent: the wearable would never rest (raise --heartbeat-min)")
@@ -278,7 +285,9 @@ def format_budget(budget, data=None):
     lines = [
         f"Build {c.build.upper()}{board} with {budget.modem} (modem {c.modem_mode}, MCU {mcu} sleep), GPS {c.gps}, "
         f"heartbeat every "
-        f"{c.heartbeat_min:g} min, {c.alerts_per_day:g} alerts/day, {c.battery_mah:g} mAh "
+        f"{c.heartbeat_min:g} min, {c.alerts_per_day:g} alerts/day, "
+        + (f"{c.presses_per_day:g} stray presses/day, " if c.presses_per_day else "")
+        + f"{c.battery_mah:g} mAh "
         f"({budget.usable_mah:.0f} mAh usable)",
         "",
         f"{'state':<15} {'mA':>9} {'s/hour':>9}  what",

@@ -29,6 +29,9 @@ def register(subparsers):
                    help="seconds the modem stays on after a heartbeat (the firmware's listen_s, default %g)"
                         % power.FIRMWARE_DEFAULTS["listen_s"])
     p.add_argument("--alerts-per-day", type=float, default=0.0, help="alerts sent per day (default 0)")
+    p.add_argument("--presses-per-day", type=float, default=0.0,
+                   help="presses per day held past half a second that raise no alarm: each starts and stops a "
+                        "gated modem (default 0)")
     p.add_argument("--json", action="store_true", help="print the budget as JSON")
     p.set_defaults(func=run)
 
@@ -44,7 +47,8 @@ def run(args):
     config = power.PowerConfig(
         build=args.build, heartbeat_min=args.heartbeat_min, gps=args.gps, battery_mah=args.battery_mah,
         modem=args.modem, modem_mode=args.modem_mode or profile["modem_mode"], alerts_per_day=args.alerts_per_day,
-        mcu_sleep=args.mcu_sleep or profile["mcu_sleep"], mcu_board=args.mcu_board,
+        presses_per_day=args.presses_per_day, mcu_sleep=args.mcu_sleep or profile["mcu_sleep"],
+        mcu_board=args.mcu_board,
         **({"listen_s": args.listen_s} if args.listen_s is not None else {}),
     )
     try:

@@ -197,3 +197,16 @@ def test_busy_until_the_gesture_is_decided():
             break
         t += 10
     assert seen_busy and t >= 150 + 600
+
+
+def test_held_ms_counts_from_when_the_press_settled_and_is_zero_once_released():
+    d = ButtonDecoder()
+    pin = BouncyPin([(False, 100), (True, 900), (False, 300)])
+    held = {}
+    for t in range(0, 1300, 10):
+        d.update(pin.level(t), ticks_add(5000, t))
+        held[t] = d.held_ms(ticks_add(5000, t))
+    assert held[50] == 0  # not pressed yet
+    # Dated from the settled edge at 100 ms, give or take the contact bounce and one poll step.
+    assert 0 < held[200] <= 100 and abs(held[600] - 500) <= 20 and held[990] > held[600]
+    assert held[1100] == 0 and held[1290] == 0  # released: a pattern's gap is not a hold

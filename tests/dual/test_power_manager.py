@@ -5,7 +5,7 @@ import asyncio
 
 from drivers.compat import ticks_add, ticks_ms
 from firmware.config import DEFAULTS
-from firmware.power import MIN_SLEEP_MS, PowerManager
+from firmware.power import MIN_SLEEP_MS, PRESS_WARM_MS, PowerManager
 
 
 class SimModem:
@@ -223,3 +223,29 @@ def test_low_battery_is_sent_once_until_the_battery_is_charged_again():
     app.level = 12
     pm._heartbeat()
     assert app.raised.count("LOWBAT") == 2 and app.raised[-1] == "HB"
+
+
+def test_a_held_press_wants_the_modem_at_once_and_one_that_raises_nothing_lets_it_go():
+    pm, app, board, modem, logs = rig()
+    pm.powered = False
+    now = ticks_ms()
+    for held_ms in (0, 100, PRESS_WARM_MS - 1):  # a tap, a knock: the modem stays off
+        pm.button_held(held_ms, now)
+        assert not pm.wants_modem(now)
+    pm.button_held(PRESS_WARM_MS, now)
+    assert pm.wants_modem(now)  # the long press has not completed yet: the modem boots meanwhile
+    window_ms = DEFAULTS["long_press_ms"] + 2000
+    assert not pm.wants_modem(ticks_add(now, window_ms + 1))
+    asyncio.run(pm._modem_up())
+    assert logs[0]["hop"] == "fw.modem_power" and logs[0]["reason"] == "press"
+    pm.powered = False
+    pm.listen(0)
+    asyncio.run(pm._modem_up())  # the next start has its own reason
+    assert logs[-2]["reason"] == "listen"
+
+
+def test_a_press_with_the_modem_already_on_opens_no_window():
+    pm, app, board, modem, logs = rig()
+    now = ticks_ms()
+    pm.button_held(PRESS_WARM_MS, now)  # on since boot: it goes off when nothing else wants it, press or not
+    assert not pm.wants_modem(now)

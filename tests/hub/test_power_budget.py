@@ -65,6 +65,19 @@ def test_battery_life_scales_with_capacity_and_falls_with_more_heartbeats_and_gp
     assert power.compute(power.PowerConfig(alerts_per_day=5)).hours < base.hours
 
 
+def test_a_stray_press_costs_a_gated_modem_one_start_and_an_always_registered_one_nothing():
+    base = power.compute(power.PowerConfig())
+    pressed = power.compute(power.PowerConfig(presses_per_day=24))  # one an hour: as much as the heartbeats
+    register = power.load_power_data("a")["modems"][base.modem]["register"]["seconds"]
+    assert pressed.seconds_per_hour["modem_register"] == pytest.approx(base.seconds_per_hour["modem_register"]
+                                                                       + register)
+    assert pressed.days < base.days
+    drx = power.compute(power.PowerConfig(modem_mode="drx"))
+    assert power.compute(power.PowerConfig(modem_mode="drx", presses_per_day=24)).days == drx.days
+    with pytest.raises(ValueError, match="presses-per-day"):
+        power.compute(power.PowerConfig(presses_per_day=-1))
+
+
 def test_gating_the_modem_trades_registration_time_for_a_lower_standby():
     drx = power.compute(power.PowerConfig(modem_mode="drx"))
     idle = power.compute(power.PowerConfig(modem_mode="idle"))
