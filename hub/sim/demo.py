@@ -360,16 +360,15 @@ KEY_HOPS = (
 
 
 def hop_summary(entries, t0):
-    lines = []
+    """The first time each key hop was seen after t0, in the order they happened; those not seen last."""
+    seen, missing = [], []
     for hop, label in KEY_HOPS:
         match = [e for e in entries if e["hop"] == hop and e["t"] >= t0]
-        if hop == "hub.stored":
-            match = [e for e in match]
         if match:
-            lines.append(f"  {match[0]['t'] - t0:7.2f} s  {label}")
+            seen.append((match[0]["t"] - t0, label))
         else:
-            lines.append(f"        -    {label} (not seen)")
-    return "\n".join(lines)
+            missing.append(f"        -    {label} (not seen)")
+    return "\n".join([f"  {dt:7.2f} s  {label}" for dt, label in sorted(seen)] + missing)
 
 
 def main(argv=None):
