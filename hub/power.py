@@ -286,7 +286,7 @@ def format_budget(budget, data=None):
         f"Build {c.build.upper()}{board} with {budget.modem} (modem {c.modem_mode}, MCU {mcu} sleep), GPS {c.gps}, "
         f"heartbeat every "
         f"{c.heartbeat_min:g} min, {c.alerts_per_day:g} alerts/day, "
-        + (f"{c.presses_per_day:g} stray presses/day, " if c.presses_per_day else "")
+        + (f"{c.presses_per_day:g} held presses/day, " if c.presses_per_day else "")
         + f"{c.battery_mah:g} mAh "
         f"({budget.usable_mah:.0f} mAh usable)",
         "",
