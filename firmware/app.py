@@ -326,7 +326,7 @@ class App:
         else:
             # An operator acted: the alarm is certainly stored, whatever happened to the RCV.
             self.uplink.receipt(ack["counter"])
-            self.power.operator_acted()
+            self.power.operator_acted(ack["status"])
             pattern = STATUS_PATTERN.get(ack["status"])
             if pattern:
                 self.vibrator.play(pattern)

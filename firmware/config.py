@@ -29,7 +29,7 @@ DEFAULTS = {
     "modem_mode": "gated",
     "heartbeat_s": 3600,
     "listen_s": 10,           # the modem stays on this long after a heartbeat went: SMS queued for it come in
-    "alarm_listen_s": 1800,   # and this long after an alarm, or until an operator acknowledges or dispatches
+    "alarm_listen_s": 1800,   # and this long after an alarm, or until an operator dispatches or resolves
     "lowbat_percent": 15,
     "sleep": True,            # the microcontroller sleeps (dormant on build A) when nothing is going on
 }

@@ -6,8 +6,9 @@ power-down command (it detaches first: the network keeps the hub's SMS at the SM
 for every alarm, every heartbeat and whatever is still pending. It stays on
 
 - while any alarm is in flash without the hub's receipt (a heartbeat included);
-- after an alarm for `alarm_listen_s`, or until an operator acknowledges or dispatches it (what the wearer feels
-  comes by SMS: the modem must be there to take it);
+- after an alarm for `alarm_listen_s`, or until an operator dispatches help or resolves it (what the wearer feels
+  comes by SMS: the modem must be there to take it; the dispatch usually follows the acknowledgement within
+  minutes, and the wearer must not wait for the next heartbeat to feel that help is on its way);
 - after a heartbeat's receipt for `listen_s`, so that what waited at the SMS centre comes in;
 - from the moment a press has lasted PRESS_WARM_MS: it is probably becoming the long press (SOS), and the
   modem's boot and registration (about 10 s) then overlap its last 1.5 s instead of following it. A held press
@@ -90,11 +91,13 @@ class PowerManager:
         if event == "HB":
             self.listen(self.cfg["listen_s"])
 
-    def operator_acted(self):
-        """An operator acknowledged or dispatched: what else comes (a dispatch after an ack) may wait until the
-        next heartbeat, so the modem stays only `listen_s` more."""
-        now = ticks_ms()
-        self._listen_until = ticks_add(now, self.cfg["listen_s"] * 1000)
+    def operator_acted(self, status):
+        """An operator acted on an alarm (status ACK, DSP or RES). After an acknowledgement the dispatch is still to
+        come: the alarm's window stays open. After a dispatch or a resolution, what else may come can wait until
+        the next heartbeat: listen_s more."""
+        if status == "ACK":
+            return
+        self._listen_until = ticks_add(ticks_ms(), self.cfg["listen_s"] * 1000)
 
     # -- decisions --------------------------------------------------------------------------------------------
     def wants_modem(self, now):

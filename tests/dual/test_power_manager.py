@@ -122,7 +122,13 @@ def test_the_modem_is_wanted_while_an_alarm_waits_or_a_listen_window_is_open():
     assert pm.wants_modem(now) and not pm.wants_modem(ticks_add(now, 10001))
     pm.alarm_raised("SOS")  # after an alarm: until an operator acts, at most alarm_listen_s
     assert pm.wants_modem(later(DEFAULTS["alarm_listen_s"] * 1000 - 5000))
-    pm.operator_acted()  # the ack came: listen_s more only
+    pm.operator_acted("ACK")  # help has seen the wearer: the dispatch is still to come
+    assert pm.wants_modem(later(DEFAULTS["alarm_listen_s"] * 1000 - 5000))
+    assert not pm.wants_modem(later(DEFAULTS["alarm_listen_s"] * 1000 + 1000))  # bounded all the same
+    pm.operator_acted("DSP")  # help is on its way: listen_s more only
+    assert pm.wants_modem(ticks_ms()) and not pm.wants_modem(later(DEFAULTS["listen_s"] * 1000 + 1000))
+    pm.alarm_raised("SOS")
+    pm.operator_acted("RES")  # resolved (a false alarm, say) without a dispatch
     assert not pm.wants_modem(later(DEFAULTS["listen_s"] * 1000 + 1000))
 
 

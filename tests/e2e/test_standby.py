@@ -1,8 +1,8 @@
 """Standby end to end: the firmware on MicroPython switches its simulated modem off between heartbeats (AT power-down,
 so the simulated GSM network keeps the hub's SMS at its SMS centre), sleeps on the simulated RTC's timer through
 the real PCF8563 driver, wakes on the button, and the whole chain still works: the press reaches the hub and the
-operator's acknowledgement reaches the wearer; what the hub sends while the modem is off arrives with the next
-heartbeat."""
+operator's acknowledgement and dispatch reach the wearer as they happen; what the hub sends while the modem is off
+arrives with the next heartbeat."""
 import time
 
 import pytest
@@ -77,7 +77,7 @@ def test_a_shake_while_asleep_wakes_the_board_on_the_motion_interrupt_and_raises
     system.api(f"/api/alerts/{alert['id']}/resolve", {"operator": "Sgt. Diallo", "note": "test shake"})
 
 
-def test_a_press_while_asleep_wakes_the_board_and_the_modem_and_the_operator_ack_is_felt(system):
+def test_a_press_while_asleep_wakes_the_board_and_the_modem_and_the_ack_and_dispatch_are_felt_at_once(system):
     wearable = system.wearables["W1"]
     wait_standby(system, wearable)
     mark = len(wearable.logs)
@@ -96,9 +96,15 @@ def test_a_press_while_asleep_wakes_the_board_and_the_modem_and_the_operator_ack
     system.api(f"/api/alerts/{alert['id']}/acknowledge", {"operator": "Sgt. Diallo"})
     felt = wearable.wait_for("fw.felt", timeout=90, since=mark, status="ACK", n=persisted["n"])
     assert felt["pattern"] == "ack"
-    # Once the operator has acted, the modem goes off again after listen_s.
-    after = len(wearable.logs)
-    wearable.wait_for("fw.modem_power", timeout=60, since=after, on=False)
+    # The modem stays on for the dispatch that follows the acknowledgement: the wearer feels it at once.
+    acked = wearable.logs.index(felt)
+    system.api(f"/api/alerts/{alert['id']}/dispatch", {"operator": "Sgt. Diallo", "unit": "BAC Ségou 2"})
+    dispatched = wearable.wait_for("fw.felt", timeout=90, since=acked, status="DSP", n=persisted["n"])
+    assert dispatched["pattern"] == "dispatched"
+    between = wearable.logs[acked:wearable.logs.index(dispatched)]
+    assert not [e for e in between if e["hop"] == "fw.modem_power" and not e["on"]]
+    # Help is on its way: the modem goes off again after listen_s.
+    wearable.wait_for("fw.modem_power", timeout=60, since=wearable.logs.index(dispatched), on=False)
 
 
 def test_a_fall_while_asleep_wakes_the_board_in_its_free_fall_and_the_pre_alarm_comes(system):
@@ -121,11 +127,11 @@ def test_what_the_hub_sends_while_the_modem_is_off_arrives_with_the_next_heartbe
     wait_asleep(wearable)
     assert modem_power(system) == "off"
     mark = len(wearable.logs)
-    system.api(f"/api/alerts/{alert['id']}/dispatch", {"operator": "Sgt. Diallo", "unit": "BAC Ségou 2"})
-    # The dispatch waits at the simulated SMS centre; the next heartbeat switches the modem on and it comes in.
+    system.api(f"/api/alerts/{alert['id']}/resolve", {"operator": "Sgt. Diallo", "note": "wearer safe at home"})
+    # The resolution waits at the simulated SMS centre; the next heartbeat switches the modem on and it comes in.
     hb = wearable.wait_for("fw.alarm_persisted", timeout=HEARTBEAT_S + 60, since=mark, event="HB")
-    felt = wearable.wait_for("fw.felt", timeout=90, since=mark, status="DSP", n=alert["counter"])
-    assert felt["t"] > hb["t"]
+    resolved = wearable.wait_for("fw.ack", timeout=90, since=mark, status="RES", n=alert["counter"])
+    assert wearable.logs.index(resolved) > wearable.logs.index(hb)
     woke = [e for e in wearable.logs[mark:] if e["hop"] == "fw.sleep" and e["t"] <= hb["t"]]
     assert woke and woke[-1]["woke"] == "rtc"  # the simulated PCF8563's timer ended the sleep
     assert wearable.slept_s > 0
