@@ -207,6 +207,9 @@ def compute(config, data=None):
     listen = config.listen_s if gated else 0.0
     ri = "modem_ri" in load_pinout(config.build)["functions"]
     seconds["listen" if ri else "awake"] = heartbeats * listen
+    if gated:  # after an alert the modem waits for the operator's dispatch (firmware/power.py operator_acted)
+        alert_listen = min(profile["alert_listen_seconds"], FIRMWARE_DEFAULTS["alarm_listen_s"])
+        seconds["listen" if ri else "awake"] += alerts * alert_listen
     seconds["awake"] += heartbeats * profile["heartbeat_awake_seconds"] + alerts * profile["alert_motor_seconds"]
     seconds["imu_wake"] = profile["imu_wakes_per_hour"] * profile["imu_wake_seconds"]
     seconds["gps_acquire"] = alerts * profile["alert_gps_seconds"]

@@ -195,3 +195,13 @@ def test_cli_refuses_bad_options_with_a_clear_message(argv, message, capsys):
 
 def test_power_is_a_registered_command():
     assert COMMANDS["power"] == "hub.commands.power_cmd"
+
+
+def test_an_alert_keeps_a_gated_modem_listening_for_the_dispatch():
+    base = power.compute(power.PowerConfig())
+    alerted = power.compute(power.PowerConfig(alerts_per_day=24))  # one an hour, to read the seconds directly
+    profile = power.load_power_data("a")["profile"]
+    expected = min(profile["alert_listen_seconds"], power.FIRMWARE_DEFAULTS["alarm_listen_s"])
+    assert alerted.seconds_per_hour["listen"] == pytest.approx(base.seconds_per_hour["listen"] + expected)
+    registered = power.compute(power.PowerConfig(modem_mode="drx", alerts_per_day=24))
+    assert registered.seconds_per_hour["listen"] == 0  # registered all along: no listen window of its own
