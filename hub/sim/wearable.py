@@ -19,17 +19,11 @@ import tty
 from pathlib import Path
 from typing import NamedTuple
 
+from drivers.compat import ticks_diff  # wraps as MicroPython's ticks do, so it reads the firmware's ms
 from hub.sim.gps import NMEAFeeder
 from hub.sim.imu import DEVICE_RANGE_G, DEVICE_RATE_HZ
 from hub.sim.mpy import REPO, compile_tree, micropython_binary
 from hub.sim.process import stop_process
-
-# MicroPython's ticks_ms wraps at 2**30 ms (about 12 days); differences are taken as its ticks_diff does.
-_TICKS_PERIOD = 1 << 30
-
-
-def ticks_diff(later, earlier):
-    return (later - earlier + _TICKS_PERIOD // 2) % _TICKS_PERIOD - _TICKS_PERIOD // 2
 
 
 class MotorEdge(NamedTuple):

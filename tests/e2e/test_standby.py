@@ -28,18 +28,11 @@ def modem_power(system):
     return system.network.list()[phone]["power"]
 
 
-def wait_standby(system, wearable, timeout=180):
-    """Asleep with the modem off (the board may also sleep with the modem on, listening on RI)."""
+def wait_asleep(wearable, timeout=180, modem_off_in=None):
+    """Until the board sleeps; with modem_off_in (the system), also with its modem off at the same moment (the
+    board may sleep with the modem on, listening on RI)."""
     deadline = time.monotonic() + timeout
-    while wearable.asleep_since is None or modem_power(system) != "off":
-        if time.monotonic() > deadline:
-            raise AssertionError("the wearable did not reach standby:\n" + "\n".join(wearable.output[-30:]))
-        time.sleep(0.2)
-
-
-def wait_asleep(wearable, timeout=180):
-    deadline = time.monotonic() + timeout
-    while wearable.asleep_since is None:
+    while wearable.asleep_since is None or modem_off_in is not None and modem_power(modem_off_in) != "off":
         if time.monotonic() > deadline:
             raise AssertionError("the wearable did not go to sleep:\n" + "\n".join(wearable.output[-30:]))
         time.sleep(0.2)
@@ -79,7 +72,7 @@ def test_a_shake_while_asleep_wakes_the_board_on_the_motion_interrupt_and_raises
 
 def test_a_press_while_asleep_wakes_the_board_and_the_modem_and_the_ack_and_dispatch_are_felt_at_once(system):
     wearable = system.wearables["W1"]
-    wait_standby(system, wearable)
+    wait_asleep(wearable, modem_off_in=system)
     mark = len(wearable.logs)
     wearable.press(2.5)
     wearable.wait_for("fw.sleep", timeout=30, since=mark, woke="button")
