@@ -40,13 +40,13 @@ system-packages:
 setup: system-packages $(VENV)/.installed
 
 demo: setup
-	$(PY) -m hub.sim.demo $(if $(SCENARIO),--scenario $(SCENARIO),)
+	$(PY) -m sim.demo $(if $(SCENARIO),--scenario $(SCENARIO),)
 
 test: setup
 	$(PY) -m pytest -q tests --ignore=tests/eval
 
 lint: setup
-	$(VENV)/bin/ruff check drivers firmware hub tests
+	$(VENV)/bin/ruff check drivers firmware hub sim tools tests
 	$(PY) -m tools.mpy_compile
 	$(VENV)/bin/mypy --config-file tools/mypy-firmware.ini firmware drivers
 

@@ -17,9 +17,37 @@ MAX_SMS_CHARS = 160
 MAX_ACC_M = 99999
 MAX_AGE_S = 999999
 
-# Event codes (e=). SOS and FALL ask for help; CAN is the wearer's cancel; DUR looks like a cancel to a bystander
-# but is escalated silently as duress.
+# Event codes (e=) and their classes: the one table the firmware, the hub and the console (through its API) read.
+# SOS and FALL ask for help; CAN is the wearer's cancel; DUR looks like a cancel to a bystander but is escalated
+# silently as duress; POS carries the fix that came after an alarm; LOWBAT and HB come without a hand on the button.
+#   urgent    someone may be in danger: first on the console; a later fix follows as POS; the wearable's modem
+#             stays on to let the wearer feel the operator's answer
+#   contacts  the trusted contacts get a readable SMS too
+#   followup  not an incident of its own: it completes the device's latest urgent alarm
+#   low       an incident nobody is in danger from yet (someone may need to visit the wearer)
+#   silent    the wearer did not press anything: its receipt is not felt
+#   status    not an incident: it feeds the device list; sent best effort (dropped after its tries, never escalated)
+EVENT_CLASSES = {
+    "SOS": ("urgent", "contacts"),
+    "FALL": ("urgent", "contacts"),
+    "CAN": ("contacts",),
+    "DUR": ("urgent", "contacts"),
+    "HB": ("silent", "status"),
+    "LOWBAT": ("silent", "low"),
+    "POS": ("followup", "contacts"),
+}
 EVENTS = ("SOS", "FALL", "CAN", "DUR", "HB", "LOWBAT", "POS")
+
+
+def events_in(event_class):
+    """The event codes of one class of EVENT_CLASSES, in EVENTS order."""
+    return tuple(e for e in EVENTS if event_class in EVENT_CLASSES[e])
+
+
+URGENT_EVENTS = events_in("urgent")
+CONTACT_EVENTS = events_in("contacts")
+SILENT_EVENTS = events_in("silent")
+STATUS_EVENTS = events_in("status")
 # Incident categories (c=): chosen by press pattern.
 CATEGORIES = ("GEN", "MED", "AGR", "FIRE", "HAR")
 # Hub -> device statuses (s=): RCV stored at the hub; ACK an operator has seen it (the wearer feels it);

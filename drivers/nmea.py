@@ -26,7 +26,7 @@ Times are milliseconds since UTC midnight ("time_ms"), dates (year, month, day) 
   GNS: time_ms lat lon mode sats hdop alt geoid_sep dgps_age navstatus   (mode: one letter per system, "AAN")
   GST: time_ms rms sd_major sd_minor orient sd_lat sd_lon sd_alt   (the receiver's 1-sigma errors, metres)
 
-Two field decoders give identical results (tests/hub/test_nmea_fuzz.py checks they agree on random input):
+Two field decoders give identical results (tests/drivers/test_nmea_fuzz.py checks they agree on random input):
 - in place (the default on MicroPython): the scan works on the caller's bytes (or on the parser's fixed line
   buffer when a sentence straddles two reads), numbers are decoded digit by digit, talker and type names are
   shared constants: a sentence costs its result dict and its float fields;
@@ -658,7 +658,7 @@ class NMEAParser:
 
     def _feed_lines(self, data, handler):
         """CPython: complete lines (data ends just before a '\n') cut with one bytes.split; counts exactly as
-        _feed_stream would (tests/hub/test_nmea_fuzz.py feeds the same stream in chunks of every size)."""
+        _feed_stream would (tests/drivers/test_nmea_fuzz.py feeds the same stream in chunks of every size)."""
         parse = self._decoder.parse
         require = self.require_checksum
         errors = self.errors

@@ -1,8 +1,8 @@
 """The CPython half of drivers.nmea: the split decoder NMEAParser uses when not running on MicroPython.
 
 MicroPython never imports this module (NMEAParser decodes in place there), so its code and tables cost the
-wearable no heap. Results and errors are those of the in-place decoder: tests/hub/test_nmea_fuzz.py compares both
-on random input, tests/hub/test_nmea_split.py on fields in every odd form.
+wearable no heap. Results and errors are those of the in-place decoder: tests/drivers/test_nmea_fuzz.py compares both
+on random input, tests/drivers/test_nmea_split.py on fields in every odd form.
 
 Where the time goes (CPython 3.11, ~6 us a sentence on the 2-core dev box): framing, checksum and split about a
 third, the fields the rest; so the layouts avoid a Python call per field, and whatever a table or a C method can
@@ -200,7 +200,7 @@ class SplitDecoder(_Sentences):
     Each type has a fast layout for fields in their everyday form (digits, one point, a sign); anything else
     raises _Slow (or ValueError from float()) and the generic layout of _Sentences decodes the sentence again
     with the per-field methods below, so results and errors never depend on which path ran
-    (tests/hub/test_nmea_fuzz.py compares with the in-place decoder)."""
+    (tests/drivers/test_nmea_fuzz.py compares with the in-place decoder)."""
 
     def __init__(self, satellites, reuse=False):
         self.satellites = satellites

@@ -1,6 +1,6 @@
 """The wearable's application: triggers -> alarm (persisted first) -> uplink, and the hub's acks -> vibration.
 
-Everything physical comes from the board (firmware/board.py on the device, firmware/board_sim.py in the
+Everything physical comes from the board (firmware/board.py on the device, sim/device/board.py in the
 simulator); the same code runs in both."""
 # ruff: noqa: E402  (the collector is tuned before the other modules load)
 import gc
@@ -13,7 +13,7 @@ gc.threshold(8192)  # type: ignore[attr-defined]  # MicroPython-only
 
 import json
 
-from drivers.alert import ProtocolError, encode_alert, looks_like_ack, parse_ack
+from drivers.alert import SILENT_EVENTS, URGENT_EVENTS, ProtocolError, encode_alert, looks_like_ack, parse_ack
 from drivers.button import ButtonDecoder
 from drivers.compat import asleep_ms, ticks_add, ticks_diff, ticks_ms, wall_time
 from drivers.gps import GPS
@@ -26,29 +26,18 @@ from firmware.uplink import Uplink
 from firmware.vibration import Vibrator
 
 BUTTON_POLL_MS = 10
-# Alarms whose position matters enough to send a follow-up when the first fix comes after them.
-FOLLOWUP_EVENTS = ("SOS", "FALL", "DUR")
 PREALARM_REPEAT_MS = 5000  # the fall pre-alarm buzzes again this often until it is cancelled or sent
 # Statuses from the hub and what the wearer feels.
 STATUS_PATTERN = {"RCV": "received", "ACK": "ack", "DSP": "dispatched"}
-# Messages the wearer did not send by hand: their receipt is not felt.
-SILENT_EVENTS = ("HB", "LOWBAT")
 
 
 def build_imu(board):
     """The accelerometer driver for board.imu_model on board.i2c (not started), or None when the board has none."""
-    model = board.imu_model
-    if not model or board.i2c is None:
+    if not board.imu_model or board.i2c is None:
         return None
-    if model == "LIS3DH":
-        from drivers.imu.lis3dh import LIS3DH
+    from drivers.imu import build
 
-        return LIS3DH(board.i2c, address=board.imu_address or 0x18, range_g=8, rate_hz=100)
-    if model.startswith("MPU"):
-        from drivers.imu.mpu6050 import MPU6050
-
-        return MPU6050(board.i2c, address=board.imu_address or 0x68, range_g=8, rate_hz=100)
-    raise ValueError("no driver for the accelerometer %r" % (model,))
+    return build(board.i2c, board.imu_model, address=board.imu_address, range_g=8, rate_hz=100)
 
 
 def build_rtc(board):
@@ -137,7 +126,7 @@ class App:
         self.state.add({"n": counter, "e": event, "text": text, "tries": 0, "a": summary})
         log("fw.alarm_persisted", n=counter, event=event, category=category,
             fix=position is not None, text=text)
-        if event in FOLLOWUP_EVENTS and (position is None or position["source"] != "gnss"):
+        if event in URGENT_EVENTS and (position is None or position["source"] != "gnss"):
             self._followup = (category, ticks_add(now, self.cfg["followup_s"] * 1000))
         self.power.alarm_raised(event)
         self.uplink.kick()

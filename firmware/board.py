@@ -2,8 +2,8 @@
 
 hardware/<build>/pinout.json is the single source of truth for every pin (copied to the device's flash as
 /pinout.json). `parse_pinout()` checks it without touching hardware, so it runs on the MicroPython unix port and on
-CPython (hub/hardware_data.py reuses it); `build_board()` then makes the machine objects. The Board interface is
-written down in hardware/README.md ("Board interface"); firmware/board_sim.py implements the same one.
+CPython (hub/design/hardware_data.py reuses it); `build_board()` then makes the machine objects. The Board interface is
+written down in hardware/README.md ("Board interface"); sim/device/board.py implements the same one.
 """
 import json
 

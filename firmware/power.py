@@ -20,6 +20,7 @@ button or the accelerometer's motion interrupt). Sleeping blocks everything, on 
 does. "always" keeps the modem registered (the hub reaches the wearable at once; about a third of the battery
 life) and never sleeps the microcontroller, whose UART must then catch every incoming SMS.
 """
+from drivers.alert import URGENT_EVENTS
 from drivers.compat import asleep_ms, ticks_add, ticks_diff, ticks_ms
 
 TICK_MS = 250
@@ -28,9 +29,6 @@ MIN_SLEEP_MS = 2000  # a shorter nap is not worth the wake-up
 QUIET_MS = 500  # the board sleeps only after this long without a reason to stay awake
 START_TRIES = 3  # modem start attempts before a power cycle; every later round retries (an alarm waits)
 LOWBAT_REARM = 10  # percent above lowbat_percent at which a new LOWBAT may be sent (after charging)
-# Alarms after which the modem waits for an operator (alarm_listen_s): help is coming and the wearer must feel it.
-# A LOWBAT, a cancel or a position follow-up only need their receipt, and a low battery cannot afford 30 minutes.
-LISTEN_EVENTS = ("SOS", "FALL", "DUR")
 # A knock, a grab or a pattern's tap lasts under about 300 ms; the long press lasts long_press_ms (2 s). From
 # 500 ms on, a press is taken as a coming SOS: most of its hold is gained, taps and knocks cost nothing.
 PRESS_WARM_MS = 500
@@ -82,7 +80,7 @@ class PowerManager:
         self.listen(self.cfg["long_press_ms"] // 1000 + PRESS_GRACE_S, now)
 
     def alarm_raised(self, event):
-        if event in LISTEN_EVENTS:
+        if event in URGENT_EVENTS:  # help is coming: the wearer must feel it; the rest only need their receipt
             self.listen(self.cfg["alarm_listen_s"])
 
     def receipt(self, event):

@@ -3,15 +3,9 @@
 At-least-once: an alarm stays in flash until the hub's authenticated RCV for its counter arrives. Each alarm is
 resent every retry_s up to max_tries; after that the uplink escalates (the wearer feels "failed", the contacts
 are told the hub is unreachable) and keeps trying every slow_retry_s, because an alarm is never dropped."""
+from drivers.alert import CONTACT_EVENTS, STATUS_EVENTS
 from drivers.compat import asleep_ms, ticks_add, ticks_diff, ticks_ms
 from drivers.human import human_alert_text
-
-# Events contacts hear about directly from the wearable (they do not wait for the hub).
-CONTACT_EVENTS = ("SOS", "FALL", "DUR", "CAN", "POS")
-# Telemetry: done once the modem has taken it (the hub's receipt may come with the next heartbeat), dropped after
-# max_tries (the hub's silence watchdog tells staff). It never holds the modem on in a coverage hole, and it never
-# escalates to the wearer or the contacts: only alarms do.
-BEST_EFFORT = ("HB",)
 
 
 class Uplink:
@@ -56,7 +50,10 @@ class Uplink:
         self.state.save_pending()
         if refs is not None:
             self.log("fw.sms_sent", n=alarm["n"], refs=refs, to="hub")
-        if alarm["e"] in BEST_EFFORT:
+        if alarm["e"] in STATUS_EVENTS:
+            # Telemetry: done once the modem has taken it (the hub's receipt may come with the next heartbeat),
+            # dropped after max_tries (the hub's silence watchdog tells staff). It never holds the modem on in a
+            # coverage hole, and it never escalates to the wearer or the contacts: only alarms do.
             if refs is not None or alarm["tries"] >= self.cfg["max_tries"]:
                 self.receipt(alarm["n"])
                 if refs is None:

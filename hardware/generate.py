@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from hub import hardware_data, power  # noqa: E402  (the path above makes the repo importable as a script)
+from hub.design import hardware_data, power  # noqa: E402  (the path above makes the repo importable as a script)
 
 BOM_GOAL_EUR = 25.0
 

@@ -1,5 +1,6 @@
 """The hub's configuration (TOML): validated at start-up with an error that names what to fix."""
 import binascii
+import shlex
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,27 @@ def normalise_number(raw, region, where):
     if not phonenumbers.is_valid_number(parsed):
         raise ConfigError(f"{where}: {raw!r} is not a valid phone number for region {region}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_modem_power(spec):
+    """`[modem] power`: ("gpio", BCM pin) for a PWRKEY wired to the Pi, ("exec", argv) for a command that
+    power-cycles the modem, None when not set; ConfigError otherwise."""
+    if not spec:
+        return None
+    kind, _, rest = spec.partition(":")
+    if kind == "gpio" and rest.isdigit():
+        return "gpio", int(rest)
+    if kind == "exec":
+        try:
+            argv = shlex.split(rest)
+        except ValueError as exc:
+            argv, why = [], str(exc)
+        else:
+            why = "no command"
+        if argv:
+            return "exec", argv
+        raise ConfigError(f"[modem] power: {spec!r}: {why} after \"exec:\"")
+    raise ConfigError(f"[modem] power: {spec!r} must be \"gpio:<BCM pin>\" or \"exec:<command line>\"")
 
 
 @dataclass(frozen=True)
@@ -174,9 +196,7 @@ def parse_config(data, base_dir=Path(".")):
                                    f"{heartbeat_min:g}"),
         )
     if modem.get("power") is not None:
-        from hub.hardware import modem_power_from_config
-
-        modem_power_from_config(_get(modem, "power", str, "[modem]"))  # refuse a bad spec at start-up
+        parse_modem_power(_get(modem, "power", str, "[modem]"))  # refuse a bad spec at start-up
     database = Path(_get(hub, "database", str, "[hub]", "deme.db"))
     timeline = hub.get("timeline")
     return HubConfig(

@@ -6,16 +6,16 @@ import logging
 import time
 
 from drivers.modem import Modem
-from hub import mqtt_out
 from hub.bus import Bus, Event
 from hub.console import ConsoleServer
-from hub.hardware import modem_power_from_config
-from hub.ingest import Ingest
-from hub.liveness import Liveness
-from hub.mqtt_link import MQTTLink
-from hub.operator import OperatorActions
-from hub.outbox import OutboxWorker
-from hub.serialport import SerialUART
+from hub.inbound.ingest import Ingest
+from hub.incidents.liveness import Liveness
+from hub.incidents.operator import OperatorActions
+from hub.outputs import mqtt_out
+from hub.outputs.outbox import OutboxWorker
+from hub.platform.modem_power import modem_power_from_config
+from hub.platform.mqtt_link import MQTTLink
+from hub.platform.serialport import SerialUART
 from hub.store import Store
 from hub.timeline import Timeline
 
@@ -136,7 +136,7 @@ class HubService:
         self.mqtt.start()
 
     def _on_mqtt_link(self, up, detail):
-        self.timeline.record("hub.mqtt_link", up=up, detail=detail)
+        self.timeline.record("hub.platform.mqtt_link", up=up, detail=detail)
         if up:
             self.mqtt.publish(mqtt_out.status_topic(self.config.hub_id),
                               json.dumps({"online": True, "t": time.time()}), retain=True)

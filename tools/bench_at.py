@@ -13,8 +13,8 @@ import serial
 
 from drivers.at import ATChannel, ATTimeout
 from drivers.modem import Modem
-from hub.serialport import SerialUART
-from hub.sim.modem import SimulatedModem
+from hub.platform.serialport import SerialUART
+from sim.modem import SimulatedModem
 from tests.support.micropython import REPO, run_micropython
 
 ROUND_TRIPS = 300

@@ -7,7 +7,7 @@ in CPU time of this process, the machine being shared), sentences per second ove
     ms, degrees, satellite tuples); the same without satellite tuples; GPS.feed (lean parser + fix state);
   - pynmea2: parse() of each line (a str, as pynmea2 wants) alone, since it converts lazily; parse() plus reading
     the attributes listed in FIELDS (pynmea2 returns many of them as str: no conversion); parse() plus the typed
-    values tests/hub/test_nmea_pynmea2.py compares with ours (reference(): ints, floats, ms, degrees, PRN
+    values tests/drivers/test_nmea_pynmea2.py compares with ours (reference(): ints, floats, ms, degrees, PRN
     tuples), checked equal to ours before timing.
 The goal (issue): ours at least 3x pynmea2 reading the same fields. On MicroPython (unix port): sentences per
 second and bytes allocated per sentence (gc.mem_alloc delta with the collector off), for the default parser, the
@@ -88,7 +88,7 @@ def pick_input():
     logs = sorted(shared.glob("*.log"), key=lambda p: p.stat().st_size) if shared.is_dir() else []
     if logs:
         return logs[-1], f"gpsd log {logs[-1].name}"
-    from hub.sim.gps import NMEAFeeder
+    from sim.gps import NMEAFeeder
     tmp = Path(tempfile.mkstemp(suffix=".nmea")[1])
     tmp.write_bytes(NMEAFeeder(seed=1, walk_mps=1.2, fix_after_s=30).stream(600))
     return tmp, "simulator, 600 s (no gpsd log found)"
@@ -133,7 +133,7 @@ def cpython(path):
             except pynmea2.ParseError:
                 pass
 
-    from tests.hub.test_nmea_pynmea2 import TYPES, compare, reference
+    from tests.drivers.test_nmea_pynmea2 import TYPES, compare, reference
 
     checked = differ = 0
     for line in lines:  # the typed-values row must produce what we produce

@@ -9,8 +9,8 @@ import tempfile
 import time
 from collections import Counter
 
-from hub import power
-from hub.sim.demo import DemoSystem
+from hub.design import power
+from sim.demo import DemoSystem
 
 HEARTBEAT_S = 60
 CYCLES = 3

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from drivers.fall import FallDetector
 from drivers.shake import DEFAULT_SENSITIVITY, SENSITIVITY, ShakeDetector
-from hub.sim.imu import load, synthetic_bus_ride, synthetic_clapping, synthetic_shake, wiimote_shakes, wiimote_to_device
+from hub.recordings import load
+from sim.motion import synthetic_bus_ride, synthetic_clapping, synthetic_shake, wiimote_shakes, wiimote_to_device
 
 REPO = Path(__file__).resolve().parents[1]
 LATENCY_MS = 1500
@@ -522,7 +523,7 @@ def build_report(results, wii, wii_scaled, synth, synth_walk, elapsed, files_tot
               f"{fall_shakes} shake alarm(s); naive: {sum(r['naive'] for r in falls)}.", ""]
     if negatives:
         lines += ["### Synthetic clapping and bus rides (not in SisFall)", "",
-                  f"Models in `hub/sim/imu.py`: `synthetic_clapping` (wrist, 2-5 claps/s, 3-8 g impact spikes, after "
+                  f"Models in `sim/motion.py`: `synthetic_clapping` (wrist, 2-5 claps/s, 3-8 g impact spikes, after "
                   f"{CLAP_LEAD_S:g} s of stillness) and "
                   "`synthetic_bus_ride` (seated, vibration, bumps up to 2 g, braking).", "",
                   "| activity | bouts | hours | shake alarms s1 / s3 / s5 | fall pre-alarms | naive alarms |",

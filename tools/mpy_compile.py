@@ -2,7 +2,7 @@
 import sys
 import tempfile
 
-from hub.sim.mpy import compile_tree, sources
+from tools.mpy import compile_tree, sources
 
 
 def main():

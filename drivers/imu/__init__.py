@@ -65,18 +65,56 @@ class RegisterChip:
         return n
 
 
+def _lis3dh():
+    from drivers.imu.lis3dh import LIS3DH
+
+    return LIS3DH
+
+
+def _mpu6050():
+    from drivers.imu.mpu6050 import MPU6050
+
+    return MPU6050
+
+
+# The accelerometer chips Deme drives, by the model name the pinouts (hardware/*/pinout.json) use: one row a chip,
+# its driver class loaded only when used (the device's heap holds only the driver it needs). The MPU-6500 is
+# register-compatible with the MPU-6050 for what Deme reads. `detect` tries them in this order.
+CHIPS = {
+    "MPU6050": _mpu6050,
+    "MPU6500": _mpu6050,
+    "LIS3DH": _lis3dh,
+}
+
+
+def driver_class(model):
+    """The driver class for a chip model name ("LIS3DH", "MPU6050", "MPU-6050"...); IMUError for another."""
+    key = (model or "").upper().replace("-", "")
+    if key not in CHIPS:
+        raise IMUError("no driver for the accelerometer %r (known: %s)" % (model, ", ".join(CHIPS)))
+    return CHIPS[key]()
+
+
+def build(i2c, model, address=None, range_g=8, rate_hz=100):
+    """The driver (not started) for the chip `model` on `i2c`, at `address` or the chip's first address."""
+    cls = driver_class(model)
+    return cls(i2c, address=address or cls.ADDRESSES[0], range_g=range_g, rate_hz=rate_hz)
+
+
 def detect(i2c, range_g=8, rate_hz=100):
     """Finds a supported accelerometer on the bus (by address, confirmed by WHO_AM_I) and returns its driver, not
     yet started; raises IMUError naming what was found instead."""
-    from drivers.imu.lis3dh import LIS3DH
-    from drivers.imu.mpu6050 import MPU6050
-
     try:
         present = i2c.scan()
     except OSError as exc:
         raise IMUError("I2C scan failed (%r): check SDA/SCL wiring and pull-ups" % (exc,)) from None
     errors = []
-    for cls in (MPU6050, LIS3DH):
+    classes = []
+    for load in CHIPS.values():
+        cls = load()
+        if cls not in classes:
+            classes.append(cls)
+    for cls in classes:
         for addr in cls.ADDRESSES:
             if addr in present:
                 imu = cls(i2c, address=addr, range_g=range_g, rate_hz=rate_hz)
@@ -88,5 +126,6 @@ def detect(i2c, range_g=8, rate_hz=100):
                 return imu
     if errors:
         raise IMUError("; ".join(errors))
-    raise IMUError("no MPU-6050/6500 (0x68/0x69) or LIS3DH (0x18/0x19) on the I2C bus; found %s"
-                   % (", ".join("0x%02x" % a for a in present) or "nothing"))
+    raise IMUError("no %s on the I2C bus; found %s"
+                   % (" or ".join("%s (%s)" % (c.NAME, "/".join("0x%02x" % a for a in c.ADDRESSES)) for c in classes),
+                      ", ".join("0x%02x" % a for a in present) or "nothing"))

@@ -2,7 +2,7 @@
 
 `probe` prints what the modem says about itself and the network as JSON; `sms send` validates the number with
 phonenumbers (E.164; local numbers read in `--region`, Mali by default), sends in PDU mode and prints the message
-references. Both run the same driver as the hub service, over hub.serialport.
+references. Both run the same driver as the hub service, over hub.platform.serialport.
 """
 import asyncio
 import json
@@ -13,7 +13,7 @@ from drivers.at import ATError, ATTimeout
 from drivers.modem import Modem, SIMError
 from drivers.pdu import PDUError
 from hub.cli import UsageError
-from hub.serialport import SerialPortError, SerialUART
+from hub.platform.serialport import SerialPortError, SerialUART
 
 MODELS = ("sim800", "a7670", "sim7600", "ec25", "bg95", "generic")
 # How long to knock before declaring "no modem here": a modem still booting needs a few seconds.

@@ -1,8 +1,8 @@
 """`deme power`: current per state and battery life of a reference build (hardware/<build>/power.json)."""
 import json
 
-from hub import power
-from hub.hardware_data import BUILDS, HardwareDataError
+from hub.design import power
+from hub.design.hardware_data import BUILDS, HardwareDataError
 
 
 def register(subparsers):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from drivers.fall import FallDetector
 from drivers.shake import SENSITIVITY, ShakeDetector
-from hub.sim.imu import DEVICE_RANGE_G, DEVICE_RATE_HZ, RecordingError, load, run_detector
+from hub.recordings import DEVICE_RANGE_G, DEVICE_RATE_HZ, RecordingError, load, run_detector
 
 
 def register(subparsers):

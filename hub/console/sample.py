@@ -12,7 +12,7 @@ from pathlib import Path
 from drivers.alert import encode_alert, parse_alert
 from hub.bus import Bus, Event
 from hub.config import parse_config
-from hub.operator import OperatorActions
+from hub.incidents.operator import OperatorActions
 from hub.store import Store
 
 # A wearer name that would run a script if a page ever inserted it as HTML.

@@ -8,7 +8,7 @@ Endpoints (everything under /api answers JSON; errors are {"error": message} wit
   POST /api/alerts/<id>/acknowledge|dispatch|resolve   JSON {"operator", "note"?, "unit"?} -> the updated alert
   GET  /api/devices              {"now", "low_battery_pct", "heartbeat_grace_min", "devices": [...]}: every
                                  configured wearable, worst first (status silent, low_battery, unknown, ok), with
-                                 last heard, battery, last position, next heartbeat expected (hub/liveness.py)
+                                 last heard, battery, last position, next heartbeat expected (hub/incidents/liveness.py)
   GET  /api/devices/<id>         one of them
   GET  /api/events               Server-Sent Events: hello, alert.new, alert.updated, alert.duplicate,
                                  alert.rejected, outbox.sent, outbox.failed, modem.link, device.status,
@@ -32,9 +32,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from hub.liveness import Liveness
-from hub.operator import ActionError
-from hub.store import STATUS_EVENTS
+from drivers.alert import STATUS_EVENTS
+from hub.incidents.liveness import Liveness
+from hub.incidents.operator import ActionError
 
 log = logging.getLogger(__name__)
 

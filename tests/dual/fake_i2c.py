@@ -1,6 +1,6 @@
 # Register-map fakes of the accelerometer chips for the dual tests (MicroPython and CPython): the simulation lives in
-# hub/sim/imu.py, written in the subset both runtimes run, so the demo and the tests drive the same chip models.
-from hub.sim.imu import ENODEV, FakeI2C, FakeLIS3DH, FakeMPU6050  # noqa: F401
+# sim/motion.py, written in the subset both runtimes run, so the demo and the tests drive the same chip models.
+from sim.chips.fakes import ENODEV, FakeI2C, FakeLIS3DH, FakeMPU6050  # noqa: F401
 
 
 class FlakyI2C(FakeI2C):

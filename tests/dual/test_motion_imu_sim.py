@@ -1,11 +1,11 @@
-# The simulator's accelerometer (firmware/imu_sim.py) under the REAL LIS3DH driver, and the simulated board's
+# The simulator's accelerometer (sim/chips/imu.py) under the REAL LIS3DH driver, and the simulated board's
 # control line that feeds it ("imu x,y,z;..."). Runs on CPython and on the MicroPython unix port.
 import gc
 
 from drivers.imu import IMUError, detect
 from drivers.imu.lis3dh import LIS3DH
-from firmware.board_sim import _Control
-from firmware.imu_sim import SimI2C, SimLIS3DH
+from sim.chips.imu import SimI2C, SimLIS3DH
+from sim.device.board import _Control
 
 
 def started(range_g=8):

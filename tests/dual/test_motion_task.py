@@ -1,13 +1,13 @@
 # The firmware's motion task (firmware/motion.py) on the REAL LIS3DH driver over the simulator's chip
-# (firmware/imu_sim.py): sample times, shake and fall callbacks, FIFO overrun, ticks wrap, a failing bus, and no
+# (sim/chips/imu.py): sample times, shake and fall callbacks, FIFO overrun, ticks wrap, a failing bus, and no
 # allocation per sample on MicroPython. Runs on CPython and on the MicroPython unix port.
 import gc
 import math
 
 from drivers.compat import asleep_ms, ticks_add, ticks_diff
 from drivers.imu.lis3dh import LIS3DH
-from firmware.imu_sim import SimI2C, SimLIS3DH
 from firmware.motion import BURST, MotionTask
+from sim.chips.imu import SimI2C, SimLIS3DH
 
 UPRIGHT = (0, -1000, 0)
 

@@ -1,13 +1,13 @@
-# The PCF8563 RTC driver (drivers/rtc/pcf8563.py) against the simulated chip (firmware/rtc_sim.py), on the
-# simulator's I2C bus (firmware/imu_sim.py) and on the tests' FakeI2C (hub/sim/imu.py). Time comes from an injected
+# The PCF8563 RTC driver (drivers/rtc/pcf8563.py) against the simulated chip (sim/chips/rtc.py), on the
+# simulator's I2C bus (sim/chips/imu.py) and on the tests' FakeI2C (sim/motion.py). Time comes from an injected
 # clock the tests move by hand: nothing here waits or measures real time.
 import gc
 import sys
 
 from drivers.rtc import RTCError, civil_from_days, days_from_civil, from_epoch, to_epoch, weekday
 from drivers.rtc.pcf8563 import ALARM, MAX_EPOCH, PCF8563, TIMER
-from firmware.imu_sim import SimI2C, SimLIS3DH
-from firmware.rtc_sim import SimPCF8563
+from sim.chips.imu import SimI2C, SimLIS3DH
+from sim.chips.rtc import SimPCF8563
 from tests.dual.fake_i2c import FakeI2C, FakeLIS3DH, FlakyI2C
 
 MINUTE = 60 * 1000

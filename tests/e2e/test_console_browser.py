@@ -15,9 +15,9 @@ from drivers.alert import parse_ack
 from hub.bus import Bus, Event
 from hub.console.sample import BAMAKO, XSS_NAME, record_sample, sample_config, sample_sms
 from hub.console.server import ConsoleServer
-from hub.ingest import Ingest
-from hub.liveness import Liveness
-from hub.operator import OperatorActions
+from hub.inbound.ingest import Ingest
+from hub.incidents.liveness import Liveness
+from hub.incidents.operator import OperatorActions
 from hub.store import Store
 from hub.timeline import Timeline
 from tests.support.browser import Browser

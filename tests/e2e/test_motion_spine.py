@@ -1,4 +1,4 @@
-"""Motion triggers end to end: the wearer's movements (hub/sim/wearable.py's models) stream into the firmware's
+"""Motion triggers end to end: the wearer's movements (sim/wearable.py's models) stream into the firmware's
 simulated LIS3DH, the REAL chip driver and detectors run in the firmware on MicroPython, and what they raise
 travels by SMS through the simulated GSM network to the hub (its own process) and its console API."""
 import random
@@ -10,8 +10,8 @@ import pytest
 from drivers.fall import FallDetector
 from drivers.shake import ShakeDetector
 from hub.cli import main as deme
-from hub.sim import wearable as models
-from hub.sim.demo import DemoSystem, serve_control
+from sim import wearable as models
+from sim.demo import DemoSystem, serve_control
 
 FALL_CANCEL_S = 10  # the firmware's fall_cancel_s here (30 on a real wearable): long enough that a loaded CI
 # machine still delivers the cancelling press inside the window; the tests wait through it

@@ -2,7 +2,7 @@
 a follow-up carries the fix when it comes; the hub moves it onto the open alert the console shows."""
 import pytest
 
-from hub.sim.demo import DemoSystem
+from sim.demo import DemoSystem
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 
 from drivers.alert import MAC_HEX_DIGITS
 from firmware.vibration import PATTERNS
-from hub.sim.demo import HUB_NUMBER, DemoSystem
+from sim.demo import HUB_NUMBER, DemoSystem
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from hub.sim.demo import DemoSystem
+from sim.demo import DemoSystem
 
 HEARTBEAT_S = 30  # 3600 on a wearable; short here so that one test sees a heartbeat come round
 LISTEN_S = 3

@@ -14,7 +14,7 @@ import pytest
 
 from drivers.gps import GPS, days_from_civil
 from drivers.nmea import NMEAError, NMEAParser, parse_sentence
-from tests.hub.test_nmea_pynmea2 import compare
+from tests.drivers.test_nmea_pynmea2 import compare
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = (REPO / os.environ.get("DEME_SHARED_DATA", "../shared/data")).resolve()

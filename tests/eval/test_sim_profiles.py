@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.sim.modem import PROFILES, SimulatedModem
-from hub.sim.pty import ATPort
+from sim.modem import PROFILES, SimulatedModem
+from sim.pty import ATPort
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("DEME_SHARED_DATA", "../shared/data"))

@@ -10,7 +10,7 @@ from drivers.alert import parse_ack
 from hub.bus import Bus, Event
 from hub.console.sample import XSS_NAME, record_sample, sample_config
 from hub.console.server import RESYNC, ClientFeed, ConsoleServer
-from hub.operator import OperatorActions
+from hub.incidents.operator import OperatorActions
 from hub.store import Store
 
 TIMEOUT = 10  # seconds: the bound of every wait on a socket

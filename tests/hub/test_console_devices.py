@@ -5,8 +5,8 @@ import time
 from hub.bus import Event
 from hub.console.sample import record_sample, sample_sms
 from hub.console.server import ConsoleServer
-from hub.ingest import Ingest
-from hub.liveness import Liveness
+from hub.inbound.ingest import Ingest
+from hub.incidents.liveness import Liveness
 from hub.timeline import Timeline
 from tests.hub.test_console_api import EventStream, Hub, request
 

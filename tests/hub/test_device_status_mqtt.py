@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from hub.sim.broker import MosquittoBroker
+from sim.broker import MosquittoBroker
 from tests.hub.spine_fixtures import alert_text, make_config
 from tests.hub.test_mqtt_broker import USERS, Client, RunningHub
 

@@ -4,7 +4,7 @@ import pytest
 
 from drivers.alert import MAC_HEX_DIGITS, encode_ack, parse_ack
 from hub.bus import Bus
-from hub.ingest import Ingest
+from hub.inbound.ingest import Ingest
 from hub.store import Store
 from hub.timeline import Timeline
 from tests.hub.spine_fixtures import KEY, W1_PHONE, alert_text, make_config

@@ -8,11 +8,11 @@ import jsonschema
 import pytest
 
 from drivers.alert import encode_alert, parse_ack
-from hub import mqtt_out
 from hub.bus import Bus
 from hub.config import ConfigError, parse_config
-from hub.ingest import Ingest
-from hub.liveness import Liveness
+from hub.inbound.ingest import Ingest
+from hub.incidents.liveness import Liveness
+from hub.outputs import mqtt_out
 from hub.store import Store
 from hub.timeline import Timeline, read_timeline
 from tests.hub.spine_fixtures import CONTACT_PHONE, HUB_NUMBER, KEY, KEY_HEX, W1_PHONE, make_config

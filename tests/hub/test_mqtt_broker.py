@@ -11,7 +11,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from hub.service import HubService
-from hub.sim.broker import MosquittoBroker
+from sim.broker import MosquittoBroker
 from tests.hub.spine_fixtures import alert_text, make_config
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schema"

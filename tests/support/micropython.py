@@ -3,7 +3,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from hub.sim.mpy import micropython_binary  # noqa: F401  (re-exported for tests)
+from tools.mpy import micropython_binary  # noqa: F401  (re-exported for tests)
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_HEAP = "64k"

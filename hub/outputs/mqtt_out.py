@@ -1,0 +1,78 @@
+"""What the hub tells MQTT subscribers (control rooms, dashboards, integrators), per docs/protocol.md and the JSON
+Schema in docs/schema/. Topics are versioned: deme/v1/..."""
+import json
+
+SCHEMA_VERSION = 1
+
+
+def alert_topic(hub_id):
+    return f"deme/v1/hubs/{hub_id}/alerts"
+
+
+def event_topic(hub_id):
+    return f"deme/v1/hubs/{hub_id}/events"
+
+
+def status_topic(hub_id):
+    return f"deme/v1/hubs/{hub_id}/status"
+
+
+def device_alert_topic(device_id):
+    return f"deme/v1/devices/{device_id}/alerts"
+
+
+def device_ack_topic(device_id):
+    return f"deme/v1/devices/{device_id}/acks"
+
+
+def device_status_topic(device_id):
+    """Retained, QoS 1: the hub's view of one wearable (ok, silent, low battery)."""
+    return f"deme/v1/devices/{device_id}/status"
+
+
+# What the retained device status carries (docs/schema/device-status.schema.json). No position: a retained
+# message is handed to every later subscriber, and where a vulnerable person was last seen is not for everyone.
+DEVICE_STATUS_FIELDS = ("id", "wearer", "status", "heartbeat_min", "last_heard_at", "last_via", "last_event",
+                        "battery", "low_battery", "next_heartbeat_at", "silent_after", "silent_at", "back_at")
+
+
+def device_status_payload(hub_id, status, t):
+    """status: a device as Liveness.describe() (hub.incidents.liveness) returns it; t: this publication's hub time."""
+    return json.dumps({
+        "v": SCHEMA_VERSION,
+        "hub": hub_id,
+        "t": t,
+        "device": {name: status.get(name) for name in DEVICE_STATUS_FIELDS},
+    }, separators=(",", ":"))
+
+
+def alert_payload(hub_id, alert, wearer=None):
+    position = None
+    if alert.get("lat") is not None:
+        position = {"lat": alert["lat"], "lon": alert["lon"], "acc_m": alert.get("acc_m"),
+                    "fix_age_s": alert.get("fix_age_s")}
+    return json.dumps({
+        "v": SCHEMA_VERSION,
+        "hub": hub_id,
+        "alert": {
+            "id": alert["id"], "device_id": alert["device_id"], "wearer": wearer, "counter": alert["counter"],
+            "event": alert["event"], "category": alert["category"], "device_time": alert.get("device_time"),
+            "received_at": alert["received_at"], "via": alert["via"], "position": position,
+            "cell": alert.get("cell"), "battery": alert.get("battery"), "state": alert["state"],
+            "acknowledged_at": alert.get("acknowledged_at"), "acknowledged_by": alert.get("acknowledged_by"),
+            "dispatched_at": alert.get("dispatched_at"), "unit": alert.get("unit"),
+            "resolved_at": alert.get("resolved_at"),
+        },
+    }, separators=(",", ":"))
+
+
+def parse_device_payload(payload):
+    """A wearable's MQTT alert: {"v": 1, "msg": "<the same signed text as the SMS>"}. Returns the text or raises
+    ValueError with a clear message."""
+    try:
+        data = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("payload is not JSON") from None
+    if not isinstance(data, dict) or data.get("v") != SCHEMA_VERSION or not isinstance(data.get("msg"), str):
+        raise ValueError('payload must be {"v": 1, "msg": "<signed alert text>"}')
+    return data["msg"]
