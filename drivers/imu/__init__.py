@@ -79,20 +79,22 @@ def _mpu6050():
 
 # The accelerometer chips Deme drives, by the model name the pinouts (hardware/*/pinout.json) use: one row a chip,
 # its driver class loaded only when used (the device's heap holds only the driver it needs). The MPU-6500 is
-# register-compatible with the MPU-6050 for what Deme reads. `detect` tries them in this order.
-CHIPS = {
-    "MPU6050": _mpu6050,
-    "MPU6500": _mpu6050,
-    "LIS3DH": _lis3dh,
-}
+# register-compatible with the MPU-6050 for what Deme reads. `detect` tries them in this order (a tuple: a
+# MicroPython dict keeps no order).
+CHIPS = (
+    ("MPU6050", _mpu6050),
+    ("MPU6500", _mpu6050),
+    ("LIS3DH", _lis3dh),
+)
 
 
 def driver_class(model):
     """The driver class for a chip model name ("LIS3DH", "MPU6050", "MPU-6050"...); IMUError for another."""
     key = (model or "").upper().replace("-", "")
-    if key not in CHIPS:
-        raise IMUError("no driver for the accelerometer %r (known: %s)" % (model, ", ".join(CHIPS)))
-    return CHIPS[key]()
+    for name, load in CHIPS:
+        if name == key:
+            return load()
+    raise IMUError("no driver for the accelerometer %r (known: %s)" % (model, ", ".join(n for n, _ in CHIPS)))
 
 
 def build(i2c, model, address=None, range_g=8, rate_hz=100):
@@ -110,7 +112,7 @@ def detect(i2c, range_g=8, rate_hz=100):
         raise IMUError("I2C scan failed (%r): check SDA/SCL wiring and pull-ups" % (exc,)) from None
     errors = []
     classes = []
-    for load in CHIPS.values():
+    for _name, load in CHIPS:
         cls = load()
         if cls not in classes:
             classes.append(cls)
