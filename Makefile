@@ -10,7 +10,7 @@ SCENARIO ?=
 # Debian packages the demo and the tests drive for real.
 DEBIAN_PACKAGES := mosquitto mosquitto-clients chromium chromium-driver gammu
 
-.PHONY: help setup system-packages demo test lint eval bench clean
+.PHONY: help setup system-packages demo test lint eval bench firmware clean
 
 help:
 	@echo "Deme targets:"
@@ -21,6 +21,7 @@ help:
 	@echo "  make lint                  ruff, the firmware type check and the mpy-cross compile of firmware and drivers"
 	@echo "  make eval                  checks and reports against the real data in ../shared/data"
 	@echo "  make bench                 benchmarks (figures, not tests)"
+	@echo "  make firmware BOARD=pico   the wearable's flash image in build/firmware/BOARD (pico or esp32), with its size"
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -55,6 +56,9 @@ eval: setup
 
 bench: setup
 	$(PY) -m tools.bench
+
+firmware: $(VENV)/.installed
+	$(PY) -m tools.firmware_image --board $(or $(BOARD),pico)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

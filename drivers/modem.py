@@ -1,13 +1,8 @@
-"""Cellular modem API over drivers.at: start, send SMS (PDU mode only), receive SMS, network state, supervision.
+"""Cellular modem API over drivers.at: start, send SMS (PDU mode only), network state, supervision with power cycle,
+and the link's `up`/`down` events. Incoming SMS go through drivers.sms_inbox; reply parsers are drivers.modem_parse.
 
 Runs on MicroPython (the wearable) and CPython (the hub). Never text mode: in text mode a Ctrl-Z inside a message
 ends it and what follows is read as commands; in PDU mode only hex digits follow the prompt.
-
-Incoming SMS are at-least-once: a stored SMS is deleted (AT+CMGD) only after the handler returned, which means
-"durably stored"; a handler that raises leaves it on the SIM and it is offered again later (`fetch_stored`).
-A delete that fails is retried when a later listing shows the same PDU at the same index, without calling the
-handler again while this process lives; after a restart the message is offered again, and the receiver
-deduplicates (by device id and counter).
 
 Use (firmware or hub):
     modem = Modem(uart, power=pwrkey, model=None, log=print, on_event=on_event)
@@ -16,31 +11,35 @@ Use (firmware or hub):
     await modem.start(pin=None)               # raises ATTimeout, SIMError, ATError
     refs = await modem.send_sms("+22376123456", text, status_report=True)
     asyncio.create_task(modem.supervise(10000))
+    await modem.up.wait()                     # the link is up (modem.down: it is down)
 """
 import asyncio
 
 from drivers import modems, pdu
-from drivers.at import (
-    AsyncTimeout,
-    ATChannel,
-    ATError,
-    ATParseError,
-    ATTimeout,
-    CMEError,
-    CMSError,
-    is_unsolicited_registration,
-    parse_int,
-    response_fields,
-    split_fields,
-    unquote,
-    wait_event,
+from drivers.at import ATChannel, ATError, ATParseError, ATTimeout, CMEError, CMSError, unquote
+from drivers.compat import asleep_ms
+from drivers.modem_parse import (
+    ACT_NAME,
+    REG_STAT,
+    is_hex,
+    parse_cbc,
+    parse_cmgl,
+    parse_cmgr,
+    parse_cmgs,
+    parse_cmti,
+    parse_cops,
+    parse_cpin,
+    parse_csq,
+    parse_registration,
+    registered,
+    valid_number,
 )
-from drivers.compat import asleep_ms, ticks_diff, ticks_ms
+from drivers.sms_inbox import MAX_QUEUE, SMSInbox
 
-MAX_QUEUE = 32  # incoming notices waiting for the worker; beyond it a full AT+CMGL pass catches up
-REG_STAT = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown", 5: "roaming"}
-ACT_NAME = {0: "GSM", 1: "GSM compact", 2: "UTRAN", 3: "GSM/EGPRS", 4: "UTRAN/HSDPA", 5: "UTRAN/HSUPA",
-            6: "UTRAN/HSPA", 7: "E-UTRAN", 8: "EC-GSM-IoT", 9: "E-UTRAN NB-S1", 13: "E-UTRA-NR"}
+# The parsers stay importable from here: drivers.modem is where callers and tests have always found them.
+__all__ = ["Modem", "SIMError", "MAX_QUEUE", "ACT_NAME", "REG_STAT", "is_hex", "parse_cbc", "parse_cmgl", "parse_cmgr",
+           "parse_cmgs", "parse_cmti", "parse_cops", "parse_cpin", "parse_csq", "parse_registration", "registered",
+           "valid_number"]
 
 
 class SIMError(ATError):
@@ -51,204 +50,11 @@ class SIMError(ATError):
         self.state = state
 
 
-# ------------------------------------------------------------------------------------------------- parsers
-# Pure and total: every input gives a value or ATParseError.
-
-
-def valid_number(number):
-    """The device-side number check: a str of digits with an optional leading +, 3 to 20 digits (TS 23.040
-    9.1.2.5 allows 20 digits in an address). The hub validates properly with phonenumbers before calling."""
-    if not isinstance(number, str):
-        return False
-    digits = number[1:] if number.startswith("+") else number
-    if not 3 <= len(digits) <= 20:
-        return False
-    for c in digits:
-        if not "0" <= c <= "9":
-            return False
-    return True
-
-
-def is_hex(text):
-    if not isinstance(text, str) or not text or len(text) % 2:
-        return False
-    for c in text:
-        if not ("0" <= c <= "9" or "A" <= c <= "F" or "a" <= c <= "f"):
-            return False
-    return True
-
-
-def parse_csq(line):
-    """+CSQ: <rssi>,<ber> (27.007 8.5) -> {"rssi", "rssi_dbm", "ber"}; 99 means unknown (None)."""
-    f = response_fields(line, "+CSQ:")
-    if len(f) < 2:
-        raise ATParseError("bad +CSQ: %r" % line)
-    rssi = parse_int(f[0])
-    ber = parse_int(f[1])
-    if 0 <= rssi <= 31:
-        dbm = -113 + 2 * rssi
-    elif rssi == 99:
-        dbm = None
-    elif 100 <= rssi <= 191:  # TD-SCDMA range of 27.007: -116 dBm + (rssi - 100)
-        dbm = -116 + (rssi - 100)
-    else:
-        raise ATParseError("rssi out of range: %r" % line)
-    return {"rssi": rssi, "rssi_dbm": dbm, "ber": ber if 0 <= ber <= 7 else None}
-
-
-def parse_registration(line):
-    """+CREG/+CGREG/+CEREG in either form (27.007 7.2, 10.1.20, 10.1.22) -> {"stat", "status", "lac", "ci",
-    "act", "act_name", "n", "via"}; lac is the LAC or TAC, ci the cell id, both as ints (None when absent)."""
-    if not isinstance(line, str):
-        raise ATParseError("not a line")
-    colon = line.find(":")
-    if colon < 2 or line[0] != "+":
-        raise ATParseError("not a registration line: %r" % line)
-    via = line[1:colon]
-    if via not in ("CREG", "CGREG", "CEREG", "C5GREG"):
-        raise ATParseError("not a registration line: %r" % line)
-    f = split_fields(line[colon + 1:].strip())
-    n = None
-    if not is_unsolicited_registration(line):
-        n = parse_int(f[0])
-        f = f[1:]
-    if not f or not f[0]:
-        raise ATParseError("no <stat> in %r" % line)
-    stat = parse_int(f[0])
-    lac = ci = act = None
-    if len(f) >= 3:
-        lac = parse_int(f[1], 16) if unquote(f[1]) else None
-        ci = parse_int(f[2], 16) if unquote(f[2]) else None
-    if len(f) >= 4 and f[3]:
-        act = parse_int(f[3])
-    return {"stat": stat, "status": REG_STAT.get(stat, "unknown"), "lac": lac, "ci": ci, "act": act,
-            "act_name": ACT_NAME.get(act) if act is not None else None, "n": n, "via": via}
-
-
-def registered(reg):
-    return reg is not None and reg.get("stat") in (1, 5)
-
-
-def parse_cops(line):
-    """+COPS: <mode>[,<format>,<oper>[,<AcT>]] (27.007 7.3) -> {"mode", "format", "name", "act"}."""
-    f = response_fields(line, "+COPS:")
-    result = {"mode": parse_int(f[0]), "format": None, "name": None, "act": None}
-    if len(f) >= 3:
-        result["format"] = parse_int(f[1])
-        result["name"] = unquote(f[2])
-    if len(f) >= 4 and f[3]:
-        result["act"] = parse_int(f[3])
-    return result
-
-
-def parse_cpin(lines):
-    """AT+CPIN? answer -> the state string ("READY", "SIM PIN", ...)."""
-    for line in lines:
-        if line.startswith("+CPIN:"):
-            state = line[6:].strip()
-            if state:
-                return state
-    raise ATParseError("no +CPIN state in %r" % (lines,))
-
-
-def parse_cbc(line):
-    """+CBC: <bcs>,<bcl>,<mV> (27.007 8.4 plus SIMCom/Quectel voltage) or +CBC: 3.900V (A76XX)
-    -> {"charging", "percent", "voltage_mv"} (None where the model does not say)."""
-    f = response_fields(line, "+CBC:")
-    if len(f) == 1 and f[0][-1:] in ("V", "v"):
-        text = f[0][:-1]
-        dot = text.find(".")
-        if dot < 0:
-            mv = parse_int(text) * 1000
-        else:
-            frac = (text[dot + 1:] + "000")[:3]
-            mv = parse_int(text[:dot]) * 1000 + parse_int(frac)
-        return {"charging": None, "percent": None, "voltage_mv": mv}
-    if len(f) < 2:
-        raise ATParseError("bad +CBC: %r" % line)
-    bcs = parse_int(f[0])
-    return {"charging": bcs == 1, "percent": parse_int(f[1]),
-            "voltage_mv": parse_int(f[2]) if len(f) >= 3 and f[2] else None}
-
-
-def parse_cmgs(lines):
-    """+CMGS: <mr>[,<scts>] (27.005 3.5.1) -> message reference (int)."""
-    for line in lines:
-        if line.startswith("+CMGS:"):
-            return parse_int(split_fields(line[6:].strip())[0])
-    raise ATParseError("no +CMGS line in %r" % (lines,))
-
-
-def parse_cmti(line):
-    """+CMTI: <mem>,<index> or +CDSI: <mem>,<index> -> (storage, index)."""
-    colon = line.find(":") if isinstance(line, str) else -1
-    if colon < 0:
-        raise ATParseError("bad notice: %r" % (line,))
-    f = split_fields(line[colon + 1:].strip())
-    if len(f) < 2:
-        raise ATParseError("bad notice: %r" % line)
-    storage = unquote(f[0]).upper()
-    if not 1 <= len(storage) <= 4:
-        raise ATParseError("bad storage in %r" % line)
-    for c in storage:
-        if not ("A" <= c <= "Z" or c == "_"):  # it goes back into AT+CPMS="...": ASCII letters only
-            raise ATParseError("bad storage in %r" % line)
-    index = parse_int(f[1])
-    if index < 0:
-        raise ATParseError("bad index in %r" % line)
-    return storage, index
-
-
-def parse_cmgl(lines):
-    """AT+CMGL=4 answer in PDU mode: pairs "+CMGL: <index>,<stat>,[<alpha>],<length>" then the PDU line
-    (27.005 3.4.2) -> (entries [(index, stat, pdu_hex)], problems [text]). Malformed entries are reported in
-    `problems` and skipped; never raises."""
-    entries = []
-    problems = []
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        i += 1
-        if not line.startswith("+CMGL:"):
-            problems.append("unexpected line %r" % line)
-            continue
-        try:
-            f = split_fields(line[6:].strip())
-            index = parse_int(f[0])
-            stat = parse_int(f[1]) if len(f) > 1 and f[1] else None
-            if index < 0:
-                raise ATParseError("negative index")
-        except ATParseError as exc:
-            problems.append("bad header %r: %s" % (line, exc))
-            continue
-        if i < len(lines) and is_hex(lines[i]):
-            entries.append((index, stat, lines[i]))
-            i += 1
-        else:
-            problems.append("no PDU after %r" % line)
-            entries.append((index, stat, None))
-    return entries, problems
-
-
-def parse_cmgr(lines):
-    """AT+CMGR answer in PDU mode: "+CMGR: <stat>,[<alpha>],<length>" then the PDU -> (stat, pdu_hex), or None for
-    an empty slot (SIM800 answers a bare OK)."""
-    for i in range(len(lines)):
-        if lines[i].startswith("+CMGR:"):
-            f = split_fields(lines[i][6:].strip())
-            stat = parse_int(f[0]) if f[0] else None
-            if i + 1 < len(lines) and is_hex(lines[i + 1]):
-                return stat, lines[i + 1]
-            raise ATParseError("no PDU after %r" % lines[i])
-    return None
-
-
-# ------------------------------------------------------------------------------------------------- modem
-
-
 class Modem:
     """`uart`: UART-like (any/read/write). `power`: optional object with `async cycle()` (PWRKEY/reset).
-    `model`: quirks name ("sim800", "a7670", "sim7600", "ec25", "bg95"); None: detected from AT+CGMI/CGMM.
+    `model`: any name of drivers/modems/models.py ("SIM800L", "sim800", "A7670E", "ec25"...); None: detected
+    from AT+CGMI/CGMM, as is a name the table does not know (logged: a mistyped name must not keep a wearable from
+    calling for help).
     `log(text)`: optional. `on_event(kind, detail)`: optional plain function (must not block).
     `retry_delays_ms`: waits between send attempts on transient errors (the count bounds the retries).
     `auto_fetch`: after every start(), list the SIM (AT+CMGL=4) once a handler is set: messages that arrived
@@ -260,7 +66,6 @@ class Modem:
                  stored_retry_ms=30000, auto_fetch=True):
         self.uart = uart
         self.power = power
-        self.model = model
         self.log = log
         self.on_event = on_event
         self.poll_ms = poll_ms
@@ -271,37 +76,57 @@ class Modem:
         self.check_timeout_ms = check_timeout_ms
         self.max_failures = max_failures
         self.max_recoveries = max_recoveries
-        self.stored_retry_ms = stored_retry_ms
         self.auto_fetch = auto_fetch
         self.channel = ATChannel(uart, urc_handler=self._on_urc, log=log, poll_ms=poll_ms)
-        self.quirks = modems.by_name(model) if model else modems.Generic()
+        self.inbox = SMSInbox(self.channel, self._log, self._event, reassembly_timeout_ms=reassembly_timeout_ms,
+                              stored_retry_ms=stored_retry_ms)
+        self._use_quirks(self._named_quirks(model))
         self.info = {}
         self.sim_state = None
-        self.link_up = False
+        # The link's state as two events, so callers wait instead of polling; only _link_up()/link_down() touch them.
+        self.up = asyncio.Event()
+        self.down = asyncio.Event()
+        self.down.set()
         self.reg = None  # the latest registration state seen (any of CREG/CGREG/CEREG)
         self._regs = {}  # via -> registration dict: registered means registered on any of them
-        self._sms_handler = None
-        self._report_handler = None
-        self._queue = []
-        self._wake = asyncio.Event()
-        self._rx_lock = asyncio.Lock()
-        self._reassembler = pdu.Reassembler(timeout_ms=reassembly_timeout_ms)
-        self._part_locations = {}  # (number, ref, total) -> [(storage, index)] of the parts seen
-        # (storage, index, pdu_hex) handed over but not deleted (AT+CMGD failed): deleted when a listing shows
-        # the same PDU at the same place, never blindly (the index may hold a new message by then).
-        self._deleted_pending = []
-        self._mem1 = None
-        self._retry_stored = False
-        self._last_stored_try = None
         self._needs_init = False
         self._failures = 0
         self._escalations = 0
         self._pin = None
         self._worker_task = None
-        self._started = False
         self.parked = False  # switched off on purpose (power_down): supervision leaves it alone until start()
 
     # --- small helpers -------------------------------------------------------------------------------
+    @property
+    def link_up(self):
+        """Whether the link is up (for status reports; to wait for it, `await modem.up.wait()`)."""
+        return self.up.is_set()
+
+    @property
+    def _started(self):
+        """start() finished and neither stop() nor a power-down or power cycle came since: the boot URCs that
+        follow would be an unexpected restart, and the inbox's worker may talk to the modem."""
+        return self.inbox.active
+
+    @_started.setter
+    def _started(self, value):
+        self.inbox.active = value
+
+    def _named_quirks(self, model):
+        self.model = model
+        if not model:
+            return modems.Generic()
+        try:
+            return modems.quirks_for(model)
+        except modems.UnknownModemModel as exc:
+            self._log("%s: the model will be detected" % exc)
+            self.model = None
+            return modems.Generic()
+
+    def _use_quirks(self, quirks):
+        self.quirks = quirks
+        self.inbox.storage = quirks.storage
+
     def _log(self, text):
         if self.log is not None:
             try:
@@ -319,11 +144,19 @@ class Modem:
 
     def set_sms_handler(self, handler):
         """`async handler(sms)`: return only once the SMS is durably stored; raise to keep it on the SIM."""
-        self._sms_handler = handler
+        self.inbox.sms_handler = handler
 
     def set_report_handler(self, handler):
         """`async handler(report)`: SMS-STATUS-REPORT dicts from drivers.pdu.decode (reference, status...)."""
-        self._report_handler = handler
+        self.inbox.report_handler = handler
+
+    def check_stored(self):
+        """Have the inbox list the SIM soon (after a sleep that may have lost a +CMTI: the message is stored)."""
+        self.inbox.check_stored()
+
+    async def fetch_stored(self):
+        """List every stored message (AT+CMGL=4) and hand it over; returns how many a handler took."""
+        return await self.inbox.fetch_stored()
 
     def set_event_handler(self, on_event):
         self.on_event = on_event
@@ -364,7 +197,7 @@ class Modem:
         self.parked = False
         self.channel.start()
         if self._worker_task is None:
-            self._worker_task = asyncio.create_task(self._worker())
+            self._worker_task = asyncio.create_task(self.inbox.run())
         await self._sync()
         self._needs_init = False
         await self.channel.command("ATE0")
@@ -376,7 +209,7 @@ class Modem:
         await self._retrying("AT+CMGF=0")
         mem = self.quirks.storage
         await self._retrying('AT+CPMS="%s","%s","%s"' % (mem, mem, mem))
-        self._mem1 = mem
+        self.inbox.selected_storage = mem
         await self._retrying(self.quirks.cnmi)
         for via in self.quirks.registration:
             await self._try("AT+%s=2" % via)  # unsolicited registration with lac/ci (27.007 7.2)
@@ -388,12 +221,8 @@ class Modem:
         except ATError as exc:
             self._log("registration: %s" % exc)
         if self.auto_fetch:  # what arrived while nobody listened (or during a power cycle): listed by the worker
-            self._retry_stored = True
-            self._last_stored_try = None
-            self._wake.set()
-        if not self.link_up:
-            self.link_up = True
-            self._event("link up", self.info.get("model"))
+            self.inbox.check_stored()
+        self._link_up()
         return self.info
 
     async def power_down(self):
@@ -451,7 +280,7 @@ class Modem:
         if info["imei"] is not None and not (info["imei"].isdigit() and 14 <= len(info["imei"]) <= 17):
             info["imei"] = None
         if not self.model:
-            self.quirks = modems.detect(info["manufacturer"], info["model"])
+            self._use_quirks(modems.detect(info["manufacturer"], info["model"]))
         info["quirks"] = self.quirks.name
         self.info = info
 
@@ -520,33 +349,19 @@ class Modem:
     def _on_urc(self, line, extra):
         """Called by the channel's reader: only records and wakes the worker (never blocks, never raises)."""
         try:
-            if line.startswith("+CMTI:") or line.startswith("+CDSI:"):
-                storage, index = parse_cmti(line)
-                self._enqueue(("stored", storage, index))
-            elif line.startswith("+CMT:") or line.startswith("+CDS:"):
-                if extra is None:  # the PDU line never came: not acknowledged, so the network sends it again
-                    self._log("%s without its PDU line" % line)
-                else:
-                    self._enqueue(("cmt" if line[3] == "M" else "cds", extra))
+            if self.inbox.on_urc(line, extra):
+                pass
             elif line.startswith("+CREG:") or line.startswith("+CGREG:") or line.startswith("+CEREG:"):
                 self._registration_changed(parse_registration(line))
             elif line in self.quirks.reboot_urcs or line.startswith("*ATREADY"):
                 if self._started:
                     self._needs_init = True
                     self._event("modem restarted", line)
-                    self._wake.set()
+                    self.inbox.wake.set()
             elif line.startswith("+CPIN:") and line[6:].strip() != "READY":
                 self._event("sim", line[6:].strip())
         except ATError as exc:
             self._log("unreadable URC %r: %s" % (line, exc))
-
-    def _enqueue(self, item):
-        if len(self._queue) >= MAX_QUEUE:
-            self._retry_stored = True  # a full listing will find what this notice pointed to
-            self._log("incoming queue full: will list stored messages")
-        else:
-            self._queue.append(item)
-        self._wake.set()
 
     def is_registered(self):
         for reg in self._regs.values():
@@ -567,184 +382,6 @@ class Modem:
             self._event("registered", reg)
         elif was and not now:
             self._event("registration lost", reg)
-
-    async def _worker(self):
-        """Handles incoming notices one at a time; the same lock as fetch_stored, so nothing is handled twice."""
-        while True:
-            try:
-                await wait_event(self._wake, 1000)
-            except AsyncTimeout:
-                pass
-            self._wake.clear()
-            while self._queue:
-                item = self._queue.pop(0)
-                try:
-                    await self._handle_item(item)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # one bad message must never stop reception
-                    self._log("incoming %r failed: %r" % (item[0], exc))
-                    self._retry_stored = True
-            try:
-                await self._housekeeping()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self._log("housekeeping failed: %r" % (exc,))
-
-    async def _housekeeping(self):
-        if not self._started:
-            return
-        now = ticks_ms()
-        for message in self._reassembler.expire(now):
-            async with self._rx_lock:
-                await self._deliver(message, self._part_locations.pop(message.get("_key"), []))
-        if self._retry_stored and self._sms_handler is not None and (self._last_stored_try is None
-                                   or ticks_diff(now, self._last_stored_try) >= self.stored_retry_ms):
-            await self.fetch_stored()
-
-    async def _handle_item(self, item):
-        kind = item[0]
-        async with self._rx_lock:
-            if kind == "stored":
-                await self._read_stored(item[1], item[2])
-            elif kind == "cmt":
-                await self._direct(item[1], report=False)
-            elif kind == "cds":
-                await self._direct(item[1], report=True)
-
-    async def _use_storage(self, storage):
-        if storage != self._mem1:
-            await self.channel.command('AT+CPMS="%s"' % storage)
-            self._mem1 = storage
-
-    async def _read_stored(self, storage, index):
-        await self._use_storage(storage)
-        try:
-            answer = parse_cmgr(await self.channel.command("AT+CMGR=%d" % index))
-        except CMSError as exc:
-            if exc.code == 321:  # invalid index: already deleted (handled by a listing)
-                return
-            raise
-        except ATParseError as exc:
-            self._log("AT+CMGR=%d: %s" % (index, exc))
-            answer = (None, None)
-        if answer is None:
-            return
-        await self._dispatch_pdu(answer[1], storage, index)
-
-    def check_stored(self):
-        """Have the worker list the SIM soon (after a sleep that may have lost a +CMTI: the message is stored)."""
-        self._retry_stored = True
-        self._last_stored_try = None
-        self._wake.set()
-
-    async def fetch_stored(self):
-        """List every stored message (AT+CMGL=4) and dispatch it: messages that arrived while nobody listened,
-        and those whose handler failed before. Returns how many were handed to a handler."""
-        self._last_stored_try = ticks_ms()
-        self._retry_stored = False
-        handed = 0
-        async with self._rx_lock:
-            await self._use_storage(self.quirks.storage)
-            lines = await self.channel.command("AT+CMGL=4", timeout_ms=20000)
-            entries, problems = parse_cmgl(lines)
-            for problem in problems:
-                self._log("AT+CMGL: " + problem)
-            listed = [(self.quirks.storage, index, pdu_hex) for index, _, pdu_hex in entries]
-            self._deleted_pending = [p for p in self._deleted_pending if p in listed or p[0] != self.quirks.storage]
-            for index, stat, pdu_hex in entries:
-                if stat in (2, 3):
-                    continue  # stored outgoing messages are not ours to handle
-                if await self._dispatch_pdu(pdu_hex, self.quirks.storage, index) is True:
-                    handed += 1
-        return handed
-
-    async def _direct(self, pdu_hex, report):
-        """+CMT / +CDS routed directly (no storage): hand over, then acknowledge with AT+CNMA (27.005 3.4.4).
-        A handler that raises gets no acknowledgement: the network delivers again."""
-        if await self._dispatch_pdu(pdu_hex, None, None) is not False:
-            await self._try("AT+CNMA")  # handled, or a part held until the others come
-
-    async def _dispatch_pdu(self, pdu_hex, storage, index):
-        """Decode one PDU and hand it over (reassembling parts). True: a handler took it; None: a part kept until
-        the others come; False: not handed over (no handler, handler failed, not an incoming message)."""
-        location = [(storage, index, pdu_hex)] if index is not None else []
-        if location and location[0] in self._deleted_pending:
-            await self._delete(location)  # already handed over: only the delete is missing
-            return False
-        try:
-            if pdu_hex is None:
-                raise pdu.PDUError("no PDU")
-            sms = pdu.decode(pdu_hex)
-        except pdu.PDUError as exc:
-            self._log("undecodable SMS at %s %s: %s" % (storage, index, exc))
-            sms = {"type": "undecodable", "pdu": pdu_hex, "error": str(exc), "text": None, "number": None}
-            return await self._deliver(sms, location)
-        if sms.get("type") == "status-report":
-            return await self._deliver(sms, location, report=True)
-        if sms.get("type") == "submit":
-            return False
-        concat = sms.get("concat")
-        if concat:
-            key = (sms.get("number"), concat.get("ref"), concat.get("total"))
-            sms["_key"] = key
-            places = self._part_locations.get(key)
-            if places is None:
-                places = []
-                self._part_locations[key] = places
-            for place in location:
-                if place not in places:
-                    places.append(place)
-        message = self._reassembler.add(sms, ticks_ms())
-        if message is None:
-            return None  # a part waiting for the others (or a duplicate part): stays on the SIM for now
-        if concat:
-            location = self._part_locations.pop(key, location)
-        return await self._deliver(message, location)
-
-    async def _deliver(self, message, location, report=False):
-        handler = self._report_handler if report else self._sms_handler
-        message.pop("_key", None)
-        message["index"] = location[0][1] if location else None
-        message["storage"] = location[0][0] if location else None
-        message["indexes"] = [place[1] for place in location]
-        if handler is None:
-            if not report:
-                self._log("no SMS handler: message left on the SIM")
-                self._retry_stored = True  # listed again once a handler is set
-                return False
-            return await self._delete(location)  # nobody wants reports: do not let them fill the SIM
-        try:
-            await handler(message)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self._retry_stored = True
-            self._last_stored_try = ticks_ms()  # the next listing waits stored_retry_ms
-            self._event("sms handler failed", repr(exc))
-            return False
-        await self._delete(location)
-        return True
-
-    async def _delete(self, location):
-        ok = True
-        for place in location:
-            storage, index = place[0], place[1]
-            try:
-                await self._use_storage(storage)
-                await self.channel.command("AT+CMGD=%d" % index)
-                if place in self._deleted_pending:
-                    self._deleted_pending.remove(place)
-            except ATError as exc:
-                ok = False
-                self._log("AT+CMGD=%d failed: %s" % (index, exc))
-                if place not in self._deleted_pending:
-                    self._deleted_pending.append(place)
-                    if len(self._deleted_pending) > MAX_QUEUE:
-                        self._deleted_pending.pop(0)  # forgetting one means a duplicate, never a loss
-                self._retry_stored = True
-        return ok
 
     # --- network state -------------------------------------------------------------------------------
     async def registration(self):
@@ -849,10 +486,18 @@ class Modem:
             done += 1
             await asleep_ms(interval_ms)
 
+    def _link_up(self):
+        """The one link-up path (idempotent): `up` set, `down` cleared, reported once."""
+        if not self.up.is_set():
+            self.down.clear()
+            self.up.set()
+            self._event("link up", self.info.get("model"))
+
     def link_down(self, reason):
-        """The one link-down path (idempotent): marks the link down and reports it once."""
-        if self.link_up:
-            self.link_up = False
+        """The one link-down path (idempotent): `up` cleared, `down` set, reported once."""
+        if self.up.is_set():
+            self.up.clear()
+            self.down.set()
             self._event("link down", reason)
 
     async def _missed(self, reason):
@@ -898,5 +543,3 @@ class Modem:
         self._escalations += 1
         self._event("escalate", "modem unrecoverable: %s" % reason)
         return False
-
-

@@ -27,22 +27,22 @@ Times are milliseconds since UTC midnight ("time_ms"), dates (year, month, day) 
   GST: time_ms rms sd_major sd_minor orient sd_lat sd_lon sd_alt   (the receiver's 1-sigma errors, metres)
 
 Two field decoders give identical results (tests/drivers/test_nmea_fuzz.py checks they agree on random input):
-- in place (the default on MicroPython): the scan works on the caller's bytes (or on the parser's fixed line
-  buffer when a sentence straddles two reads), numbers are decoded digit by digit, talker and type names are
-  shared constants: a sentence costs its result dict and its float fields;
-- split (the default on CPython, in drivers/nmea_split.py, which MicroPython never loads): feed() cuts a read
-  into lines with one bytes.split, each sentence into fields with another, the checksum is folded as one big
-  int, and a fast layout per type converts everyday fields with C calls and small tables (remembering the last
-  time and coordinates, which an epoch's sentences repeat); any other field form goes to the generic per-field
-  methods. For the hub's speed (3x pynmea2 or more on the same fields, tools/bench_nmea.py), at the price of a
-  bytes object per field, which CPython does not mind.
+- in place (this module's, the device's, NMEAParser's default on both runtimes): the scan works on the caller's
+  bytes (or on the parser's fixed line buffer when a sentence straddles two reads), numbers are decoded digit by
+  digit, talker and type names are shared constants: a sentence costs its result dict and its float fields;
+- split (CPython only: `NMEAParser(decoder=SplitDecoder)` with drivers.nmea_split.SplitDecoder, which builds on
+  this module; this module never imports it, so MicroPython never loads it): feed() cuts a read into lines with
+  one bytes.split, each sentence into fields with another, the checksum is folded as one big int, and a fast
+  layout per type converts everyday fields with C calls and small tables (remembering the last time and
+  coordinates, which an epoch's sentences repeat); any other field form goes to the generic per-field methods.
+  For the hub's speed on logs (3x pynmea2 or more on the same fields, tools/bench_nmea.py; `deme nmea` uses it),
+  at the price of a bytes object per field, which CPython does not mind.
 NMEAParser(satellites=False, reuse=True), what drivers.gps uses, also skips satellite tuples and overwrites one
 dict per sentence type. tools/bench_nmea.py measures sentences per second and bytes allocated per sentence.
 
 Strictness worth knowing: coordinates must be zero-padded ddmm.mmmm / dddmm.mmmm (decimal degrees written by
 mistake would misplace the wearer, so they are an error); feed() takes bytes or bytearray.
 """
-from drivers.compat import MICROPYTHON
 
 MAX_LINE = 120  # NMEA 0183 allows 82 characters; some receivers exceed it a little (long GSV, TXT)
 MAX_FIELDS = 40  # GSV with 4 satellites and a 4.11 signal id has 21 fields
@@ -91,6 +91,7 @@ class _Sentences:
     satellites = True
     reuse = False
     _cache = None
+    WHOLE_LINES = False  # True: NMEAParser hands it whole lines cut with one bytes.split (a CPython speed-up)
 
     def _out(self, kind, talker):
         if self.reuse:
@@ -600,25 +601,17 @@ class _InPlace(_Sentences):
 class NMEAParser:
     """Frames a byte stream into sentences and decodes them. One parser per receiver.
 
-    in_place: True decodes without per-field allocation (MicroPython's default), False decodes with C-speed
-    bytes methods (CPython's default); results are identical.
+    decoder: None decodes in place, without per-field allocation (the device's decoder, on both runtimes); a
+    decoder class of the same interface otherwise, in practice drivers.nmea_split.SplitDecoder, which decodes
+    with C-speed bytes methods on CPython (the caller that wants it imports it); results are identical.
     reuse: the dict given to a feed_into handler is overwritten by the next sentence of its type (no dict
     allocation per sentence); feed() then returns copies."""
 
-    def __init__(self, require_checksum=True, satellites=True, in_place=None, reuse=False):
+    def __init__(self, require_checksum=True, satellites=True, reuse=False, decoder=None):
         self.require_checksum = require_checksum
         self.satellites = satellites  # False: no per-satellite GSV tuples nor GSA PRN tuple: less allocation
-        if MICROPYTHON:
-            in_place = True  # the split decoder is for CPython: it allocates per field and its tables take heap
-        elif in_place is None:
-            in_place = False
         self.reuse = reuse
-        if in_place:
-            self._decoder = _InPlace(satellites, reuse)
-        else:
-            from drivers.nmea_split import SplitDecoder  # CPython only: MicroPython never loads it
-
-            self._decoder = SplitDecoder(satellites, reuse)
+        self._decoder = (_InPlace if decoder is None else decoder)(satellites, reuse)
         self.errors = {}
         for kind in ERROR_KINDS:
             self.errors[kind] = 0
@@ -627,7 +620,7 @@ class NMEAParser:
         self.noise_bytes = 0
         self._line = bytearray(MAX_LINE)
         self._n = -1  # bytes held in _line; -1: hunting for '$'
-        self._lines = not in_place  # CPython: feed_into cuts whole lines with one bytes.split
+        self._lines = self._decoder.WHOLE_LINES
 
     # ---- stream ----
     def feed(self, data):

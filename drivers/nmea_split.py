@@ -1,8 +1,12 @@
-"""The CPython half of drivers.nmea: the split decoder NMEAParser uses when not running on MicroPython.
+"""The CPython half of drivers.nmea: the split decoder, a fast path for the hub's logs:
 
-MicroPython never imports this module (NMEAParser decodes in place there), so its code and tables cost the
-wearable no heap. Results and errors are those of the in-place decoder: tests/drivers/test_nmea_fuzz.py compares both
-on random input, tests/drivers/test_nmea_split.py on fields in every odd form.
+    parser = NMEAParser(decoder=SplitDecoder)    # NMEAParser() decodes in place, as the device does
+
+This module builds on drivers.nmea (its tables and sentence layouts); drivers.nmea never imports it, the code
+that picks this decoder does (hub/commands/nmea_cmd.py, the benchmarks, the agreement tests). MicroPython
+never imports it, so its code and tables cost the wearable no heap. Results and errors are those of the in-place
+decoder: tests/drivers/test_nmea_fuzz.py compares both on random input, tests/drivers/test_nmea_split.py on fields
+in every odd form.
 
 Where the time goes (CPython 3.11, ~6 us a sentence on the 2-core dev box): framing, checksum and split about a
 third, the fields the rest; so the layouts avoid a Python call per field, and whatever a table or a C method can
@@ -201,6 +205,8 @@ class SplitDecoder(_Sentences):
     raises _Slow (or ValueError from float()) and the generic layout of _Sentences decodes the sentence again
     with the per-field methods below, so results and errors never depend on which path ran
     (tests/drivers/test_nmea_fuzz.py compares with the in-place decoder)."""
+
+    WHOLE_LINES = True
 
     def __init__(self, satellites, reuse=False):
         self.satellites = satellites

@@ -7,6 +7,8 @@ written down in hardware/README.md ("Board interface"); sim/device/board.py impl
 """
 import json
 
+from drivers.modems.models import UnknownModemModel, power_key_timing, timing_table
+
 try:
     from drivers.compat import asleep_ms
 except ImportError:  # a device flashed without drivers/ still boots far enough to report the error
@@ -40,17 +42,9 @@ FUNCTIONS = {
     "charge_status": ("in", False),
 }
 
-# Power-key and reset timings per modem model, from each model's hardware design manual (see hardware/README.md):
-# on_ms: PWRKEY low to switch on; off_ms: PWRKEY low to switch off; off_wait_ms: before switching on again;
-# reset_ms: RESET low; boot_ms: from power-on to the UART answering; gate_off_ms: supply off for a power cycle.
-_A76XX_TIMING = {"on_ms": 500, "off_ms": 3000, "off_wait_ms": 2000, "reset_ms": 2600, "boot_ms": 6000,
-                 "gate_off_ms": 1000}
-MODEM_TIMING = {
-    "A7670E": _A76XX_TIMING,
-    "A7670G": _A76XX_TIMING,
-    "SIM800L": {"on_ms": 1200, "off_ms": 1700, "off_wait_ms": 2000, "reset_ms": 150, "boot_ms": 3000,
-                "gate_off_ms": 1000},
-}
+# Power-key and reset timings (ms) of every spelling of every modem model the table knows, with their sources:
+# the one model table, drivers/modems/models.py (keys on_ms, off_ms, off_wait_ms, reset_ms, boot_ms, gate_off_ms).
+MODEM_TIMING = timing_table()
 
 # Resting LiPo voltage (mV) -> charge (%). 3.50 V counts as empty: the modems brown out near 3.4 V under a burst.
 LIPO_CURVE = (
@@ -129,8 +123,10 @@ def parse_pinout(text):
     if not isinstance(data.get("name"), str) or not data["name"]:
         raise PinoutError("pinout 'name' must be a non-empty string")
     parts = data.get("parts")
-    if not isinstance(parts, dict) or parts.get("modem") not in MODEM_TIMING:
-        raise PinoutError("pinout 'parts.modem' must be one of %s" % ", ".join(sorted(MODEM_TIMING)))
+    try:
+        power_key_timing(parts.get("modem") if isinstance(parts, dict) else None)
+    except UnknownModemModel as exc:
+        raise PinoutError("pinout 'parts.modem': %s" % exc)
     _int_field("parts", parts, "imu_address", 0x08, 0x77)
     _int_field("parts", parts, "rtc_address", 0x08, 0x77, required=False)
     if parts.get("rtc_address") is not None and parts.get("rtc_address") == parts["imu_address"]:
@@ -348,7 +344,7 @@ class Board:
         self.modem_dtr = self._output("modem_dtr")
         self.gps_enable = self._output("gps_enable")
         self.modem_power = ModemPower(
-            MODEM_TIMING[self.modem_model],
+            power_key_timing(self.modem_model),
             self._output("modem_pwrkey"),
             reset=self._output("modem_reset"),
             power_en=self._output("modem_power_en"),

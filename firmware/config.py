@@ -3,6 +3,7 @@ import binascii
 import json
 
 from drivers.alert import CATEGORIES
+from drivers.modems.models import UnknownModemModel, model_row
 
 DEFAULTS = {
     "lang": "fr",
@@ -101,6 +102,11 @@ def parse_config(text):
         raise ConfigError("sleep must be true or false")
     if cfg["shake_sensitivity"] not in (1, 2, 3, 4, 5):
         raise ConfigError("shake_sensitivity must be 1 (hardest to trigger) to 5 (easiest)")
+    if cfg["modem_model"] is not None:
+        try:
+            model_row(cfg["modem_model"])
+        except UnknownModemModel as exc:
+            raise ConfigError("modem_model: %s (leave it out to detect the modem)" % exc)
     return cfg
 
 

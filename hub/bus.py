@@ -10,7 +10,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Event:
     """kind: "alert.new", "alert.updated", "alert.duplicate", "alert.rejected", "outbox.sent", "outbox.failed",
-    "modem.link", "hop" ... ; alert: the alert dict when the event is about one; detail: anything else."""
+    "modem.link", "device.status", "device.silent", "device.back" (which hop raises which: hub/hops.py HOP_KINDS);
+    alert: the alert dict when the event is about one; detail: anything else."""
 
     kind: str
     alert: dict | None = None

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import phonenumbers
 
+from drivers.modems.models import UnknownModemModel, model_row, power_key_timing
+
 LANGUAGES = ("fr", "en", "bm")
 # Liveness: the wearable sends a heartbeat (HB) every heartbeat_min; the hub calls it silent after
 # 2 x heartbeat_min + heartbeat_grace_min without any new authenticated message.
@@ -28,6 +30,21 @@ def normalise_number(raw, region, where):
     if not phonenumbers.is_valid_number(parsed):
         raise ConfigError(f"{where}: {raw!r} is not a valid phone number for region {region}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_modem_model(name, power=None):
+    """`[modem] model`: None (detected from the modem) or any name of the model table (drivers/modems/models.py);
+    with a GPIO power key (`power = "gpio:<pin>"`) a model whose press lengths the table has. ConfigError naming
+    the known models otherwise."""
+    try:
+        if name is not None:
+            model_row(name)
+        parsed = parse_modem_power(power)
+        if parsed is not None and parsed[0] == "gpio":
+            power_key_timing(name)
+    except UnknownModemModel as exc:
+        raise ConfigError(f"[modem] model: {exc}") from None
+    return name
 
 
 def parse_modem_power(spec):
@@ -207,7 +224,8 @@ def parse_config(data, base_dir=Path(".")):
         retention_days=_get(hub, "retention_days", int, "[hub]", 30),
         modem_port=_get(modem, "port", str, "[modem]", None),
         modem_baudrate=_get(modem, "baudrate", int, "[modem]", 115200),
-        modem_model=_get(modem, "model", str, "[modem]", None),
+        modem_model=check_modem_model(_get(modem, "model", str, "[modem]", None),
+                                      _get(modem, "power", str, "[modem]", None)),
         modem_power=_get(modem, "power", str, "[modem]", None),
         mqtt_host=_get(mqtt, "host", str, "[mqtt]", None),
         mqtt_port=_get(mqtt, "port", int, "[mqtt]", 1883),

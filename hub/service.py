@@ -6,8 +6,9 @@ import logging
 import time
 
 from drivers.modem import Modem
-from hub.bus import Bus, Event
+from hub.bus import Bus
 from hub.console import ConsoleServer
+from hub.hops import DEVICE_EVENTS, MQTT_PUBLISHED_HOP, Hops
 from hub.inbound.ingest import Ingest
 from hub.incidents.liveness import Liveness
 from hub.incidents.operator import OperatorActions
@@ -30,6 +31,7 @@ class HubService:
         self.store = Store(config.database)
         self.bus = Bus()
         self.timeline = Timeline(config.timeline_path, source="hub")
+        self.hops = Hops(self.store, self.bus, self.timeline)
         self.modem = None
         self.console = None
         self.mqtt = None
@@ -43,13 +45,13 @@ class HubService:
         """Run until the asyncio.Event `stop` is set."""
         config = self.config
         self.store.open()
-        self.outbox = OutboxWorker(self.store, self.bus, self._send_sms, self.timeline,
-                                   max_attempts=config.outbox_max_attempts, retry_s=config.outbox_retry_s)
+        self.outbox = OutboxWorker(self.store, self.hops, self._send_sms, max_attempts=config.outbox_max_attempts,
+                                   retry_s=config.outbox_retry_s)
         # Devices never heard are measured from the first start of a hub that knows them (kept in the store).
-        self.liveness = Liveness(self.store, self.bus, config, self.timeline, started_at=self.started_at).start()
-        self.ingest = Ingest(self.store, self.bus, config, self.timeline, wake_outbox=self.outbox.wake,
+        self.liveness = Liveness(self.store, self.hops, config, started_at=self.started_at).start()
+        self.ingest = Ingest(self.store, self.hops, config, wake_outbox=self.outbox.wake,
                              on_heard=self.liveness.heard)
-        self.actions = OperatorActions(self.store, self.bus, config, wake_outbox=self.outbox.wake)
+        self.actions = OperatorActions(self.store, self.hops, config, wake_outbox=self.outbox.wake)
         self.bus.subscribe(self._on_bus_event)
         tasks = [asyncio.create_task(self.outbox.run(), name="outbox"),
                  asyncio.create_task(self._retention(), name="retention"),
@@ -58,7 +60,7 @@ class HubService:
             self.console = ConsoleServer(self.store, self.bus, self.actions, config, host=config.console_host,
                                          port=config.console_port, liveness=self.liveness)
             self.console.start()
-            self.timeline.record("hub.console", url=self.console.url)
+            self.hops.record("hub.console", url=self.console.url)
             if config.mqtt_host:
                 self._start_mqtt()
             if config.modem_port:
@@ -101,20 +103,19 @@ class HubService:
                 break
             except Exception as exc:  # bounded backoff; every failure is visible on the console and timeline
                 attempt += 1
-                self.timeline.record("hub.modem_start_failed", error=str(exc), attempt=attempt)
+                self.hops.record("hub.modem_start_failed", error=str(exc), attempt=attempt)
                 await asyncio.sleep(min(60, 2 * attempt))
-        self.timeline.record("hub.modem_ready", model=self.modem.info.get("model"))
+        self.hops.record("hub.modem_ready", model=self.modem.info.get("model"))
         await self.modem.supervise()
 
     def _on_modem_event(self, kind, detail):
-        self.timeline.record("hub.modem", kind=kind, detail=str(detail) if detail is not None else None)
-        self.bus.publish(Event("modem.link", None, {"kind": kind, "detail": str(detail)}))
+        self.hops.record("hub.modem", kind=kind, detail=str(detail) if detail is not None else None)
 
     async def _on_sms(self, sms):
         """Returning = durably handled: only then does the driver delete the SMS from the SIM."""
         text = sms.get("text")
         sender = sms.get("number")
-        self.timeline.record("hub.sms_received", sender=sender, chars=len(text or ""))
+        self.hops.record("hub.sms_received", sender=sender, chars=len(text or ""))
         if sms.get("incomplete"):
             text = text or ""
         self.ingest.handle_text(text if isinstance(text, str) else "", "sms", sender=sender)
@@ -136,13 +137,13 @@ class HubService:
         self.mqtt.start()
 
     def _on_mqtt_link(self, up, detail):
-        self.timeline.record("hub.platform.mqtt_link", up=up, detail=detail)
+        self.hops.record("hub.mqtt_link", up=up, detail=detail)
         if up:
             self.mqtt.publish(mqtt_out.status_topic(self.config.hub_id),
                               json.dumps({"online": True, "t": time.time()}), retain=True)
             # What was stored while the broker was away (or before a restart) is published now: at-least-once,
             # subscribers deduplicate by alert id.
-            for alert in self.store.alerts_missing_hop("mqtt.published"):
+            for alert in self.store.alerts_missing_hop(MQTT_PUBLISHED_HOP):
                 self._publish_alert(alert, "alert.new")
             # Retained device statuses: refreshed on every connection (the broker may have lost them).
             for status in self.liveness.describe_all():
@@ -165,13 +166,12 @@ class HubService:
 
     def _on_mqtt_published(self, token):
         alert_id, topic = token
-        self.store.add_hop(alert_id, "mqtt.published", {"topic": topic})
-        self.timeline.record("hub.mqtt_published", alert_id=alert_id, topic=topic)
+        self.hops.record("hub.mqtt_published", alert_id=alert_id, topic=topic)
 
     def _on_bus_event(self, event):
         if self.mqtt is None:
             return
-        if event.kind in ("device.status", "device.silent", "device.back"):
+        if event.kind in DEVICE_EVENTS:
             device_id = event.detail.get("device_id")
             if device_id in self.config.devices:
                 self._publish_device(self.liveness.describe(device_id))
@@ -197,5 +197,5 @@ class HubService:
         while True:
             purged = self.store.purge_locations(self.config.retention_days * 86400)
             if purged:
-                self.timeline.record("hub.retention_purge", alerts=purged)
+                self.hops.record("hub.retention_purge", alerts=purged)
             await asyncio.sleep(RETENTION_CHECK_S)

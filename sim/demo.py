@@ -4,7 +4,11 @@ A private Mosquitto (per-device credentials, ACLs), the simulated GSM network (i
 modem per phone number on its own pty), the hub (its own process: `deme hub run`), the police console, and
 simulated wearables running the real firmware on MicroPython. `deme sim press W1` presses a wearable's button;
 `deme sim shake W1` shakes it, `deme sim fall W1` makes its wearer fall (the firmware's accelerometer is a
-simulated LIS3DH fed by the wearable's motion models).
+simulated LIS3DH fed by the wearable's motion models). The demo records where it runs in a per-user file
+(hub/commands/sim_cmd.py demo_pointer_path), so `deme sim` finds it from any folder.
+
+Every child (Mosquitto, the network, the hub, the wearables) ends with the demo: Ctrl-C, SIGTERM and SIGHUP (the
+terminal closed) stop them in order, and if the demo dies anyway the kernel ends them (sim/process.py spawn).
 
 `--scenario sos` runs one scripted round trip without a browser: press, alert stored, acknowledged by an
 operator through the console's API, ack felt by the wearable; prints the timeline and exits 0 only when the
@@ -23,10 +27,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from hub.commands.sim_cmd import demo_pointer_path
 from hub.timeline import Timeline, read_timeline
 from sim.broker import MosquittoBroker, free_port
 from sim.network import NetworkClient
-from sim.process import stop_process
+from sim.process import spawn, stop_process
 from sim.wearable import SimulatedWearable
 
 REPO = Path(__file__).resolve().parents[1]
@@ -114,7 +119,7 @@ class DemoSystem:
 
     def _spawn(self, name, cmd, ready_prefix, timeout=60):
         stderr = open(self.run_dir / f"{name}.log", "ab")
-        process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, cwd=self.run_dir, env=_child_env())
+        process = spawn(cmd, stdout=subprocess.PIPE, stderr=stderr, cwd=self.run_dir, env=_child_env())
         self.processes.append(process)
         setattr(self, f"{name}_process", process)
         deadline = time.monotonic() + timeout
@@ -313,6 +318,49 @@ def serve_control(system):
     return server
 
 
+def deme_command(cwd=None):
+    """How to type `deme` in this shell: `deme` when it is on PATH (an activated venv), else the venv's own
+    script beside this interpreter (relative when it is under the current folder, as `.venv/bin/deme` from the
+    checkout), else the hub's CLI module run by this interpreter."""
+    beside = Path(sys.executable).with_name("deme")
+    on_path = shutil.which("deme")
+    if on_path and (not beside.exists() or Path(on_path).resolve() == beside.resolve()):
+        return "deme"
+    if beside.exists():
+        try:
+            return str(beside.relative_to(Path(cwd or os.getcwd())))
+        except ValueError:
+            return str(beside)
+    return f"{sys.executable} -m hub.cli"
+
+
+def record_demo(run_dir, path=None):
+    """Writes the per-user pointer `deme sim` reads (this process's id and its run folder), atomically."""
+    path = Path(path or demo_pointer_path())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"run_dir": str(Path(run_dir).resolve()), "pid": os.getpid()}))
+    os.replace(tmp, path)
+    return path
+
+
+def forget_demo(path):
+    """Removes the pointer if it still names this process (a newer demo may have taken it over)."""
+    try:
+        if json.loads(Path(path).read_text()).get("pid") == os.getpid():
+            Path(path).unlink()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+class StopSignal(Exception):
+    """SIGTERM or SIGHUP (the terminal that ran the demo closed): the demo stops as on Ctrl-C, children first."""
+
+
+def _raise_stop(signum, _frame):
+    raise StopSignal(signal.Signals(signum).name)
+
+
 # -- scenario ----------------------------------------------------------------------------------------------
 def sos_scenario(system, device_id="W1", operator="Sgt. Diallo", timeout=180):
     wearable = system.wearables[device_id]
@@ -391,8 +439,10 @@ def main(argv=None):
     wearables = 1 if args.scenario and args.wearables == 2 else args.wearables
     system = DemoSystem(args.run_dir, wearables=wearables, sms_delay_s=tuple(args.sms_delay),
                         console_port=args.console_port)
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    stop_signals = (signal.SIGTERM, signal.SIGHUP)
+    for signum in stop_signals:
+        signal.signal(signum, _raise_stop)  # raised in the main thread: it also interrupts a start in progress
+    pointer = None
     try:
         system.start()
         if args.scenario == "sos":
@@ -413,21 +463,27 @@ def main(argv=None):
                   "\nSOS round trip NOT complete.")
             return 0 if ok else 1
         serve_control(system)
+        pointer = record_demo(system.run_dir)
+        deme = deme_command()
         print(f"\nPolice console: {system.console_url}")
-        print("Press a wearable's button:      deme sim press W1        (a long press: SOS)")
-        print("Press pattern (category):        deme sim tap W1 --count 2 (2: medical, 3: assault)")
-        print("Shake it hard (SOS):             deme sim shake W1")
-        print("Fall and lie still (FALL after the 30 s pre-alarm; press to cancel): deme sim fall W1")
-        print("Activity that must not alarm:    deme sim walk W1 --seconds 10 / deme sim jog W1")
-        print("Status:                           deme sim status")
-        print(f"Timeline of every hop:            {system.timeline_path}")
-        print("Ctrl-C stops everything.")
-        while not stopping.is_set():
-            stopping.wait(1)
-        return 0
-    except KeyboardInterrupt:
+        print(f"Press a wearable's button:       {deme} sim press W1          (a long press: SOS)")
+        print(f"Press pattern (category):        {deme} sim tap W1 --count 2  (2: medical, 3: assault)")
+        print(f"Shake it hard (SOS):             {deme} sim shake W1")
+        print(f"Fall and lie still:              {deme} sim fall W1           (FALL after the 30 s pre-alarm; "
+              "press to cancel)")
+        print(f"Activity that must not alarm:    {deme} sim walk W1 --seconds 10 / {deme} sim jog W1")
+        print(f"Status:                          {deme} sim status")
+        print(f"Timeline of every hop:           {system.timeline_path}")
+        print("Ctrl-C stops everything (closing this terminal too).", flush=True)
+        while True:
+            time.sleep(1)
+    except (KeyboardInterrupt, StopSignal):
         return 0
     finally:
+        for signum in stop_signals:
+            signal.signal(signum, signal.SIG_IGN)  # the same hang-up or kill again must not cut the stop short
+        if pointer is not None:
+            forget_demo(pointer)
         system.stop()
 
 

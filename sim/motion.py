@@ -258,3 +258,13 @@ def synthetic_bus_ride(rng, duration_s=None, rate_hz=DEVICE_RATE_HZ, range_g=DEV
             v.append(lim if x > lim else -lim if x < -lim else int(round(x)))
         out.append((int(round(k * 1000 / rate_hz)), v[0], v[1], v[2]))
     return out
+
+
+# --- Replays into a simulated chip ----------------------------------------------------------------------------------
+
+def replay(chip, samples):
+    """Pushes (t_ms, ax, ay, az) samples into a simulated chip (sim/chips/), one sample period each; yields each
+    sample's t_ms after its push, so the caller reads the chip's FIFO when its firmware would."""
+    for t, x, y, z in samples:
+        chip.push(x, y, z)
+        yield t

@@ -3,7 +3,7 @@ compiled with mpy-cross), with its peripherals played by this object: a button a
 control pty, a GPS streaming NMEA on another pty, and the modem UART on the GSM network's simulated modem.
 
 This object is the wearer's physical world: press(), battery, what the motor did (vibrations, motor edges), and
-how the wearer moves: the firmware's simulated accelerometer (a LIS3DH on a simulated I2C bus, sim/chips/imu.py)
+how the wearer moves: the firmware's simulated accelerometer (a LIS3DH on a simulated I2C bus, sim/chips/)
 gets 100 samples a second over the control pty ("imu x,y,z;..." lines of 10 samples every 100 ms), at rest by
 default; shake(), fall(), walk() and jog() replace the rest stream for their duration (motion models below)."""
 import json
@@ -22,7 +22,7 @@ from typing import NamedTuple
 from drivers.compat import ticks_diff  # wraps as MicroPython's ticks do, so it reads the firmware's ms
 from sim.gps import NMEAFeeder
 from sim.motion import DEVICE_RANGE_G, DEVICE_RATE_HZ
-from sim.process import stop_process
+from sim.process import spawn, stop_process
 from tools.mpy import REPO, compile_tree, micropython_binary
 
 
@@ -211,8 +211,7 @@ class SimulatedWearable:
         env["MICROPYPATH"] = ".frozen:" + str(self.mpy_dir)
         cmd = [micropython_binary(), "-X", f"heapsize={self.heap}", "-m", "sim.device.main",
                self._control.path, self.modem_pty, self._gps.path, str(self.flash_dir)]
-        self._process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                                         cwd=self.workdir)
+        self._process = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=self.workdir)
         self._spawn(self._read_output, "output")
 
     def stop(self):

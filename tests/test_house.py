@@ -1,10 +1,11 @@
 """The house plan: the product (drivers/, firmware/, hub/) never imports the world it is tested against (sim/),
 the hub's wheel does not carry it, and the product's modules import each other without cycles."""
-import ast
 import tomllib
 from pathlib import Path
 
 from setuptools import find_packages
+
+from tests.support.imports import imports
 
 REPO = Path(__file__).resolve().parents[1]
 PRODUCT = ("drivers", "firmware", "hub")
@@ -23,21 +24,9 @@ def product_modules():
 
 
 def imported_names(path, module):
-    """Every module name an `import` or `from ... import` in the file names, at any depth (lazy imports too),
-    relative imports resolved against `module`."""
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    names = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            names.extend(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, base] if base else anchor)
-            names.append(base)
-            names.extend(f"{base}.{alias.name}" for alias in node.names)
-    return names
+    """Every name an import in the file names, at any depth (lazy imports too), relative imports resolved."""
+    modules, maybe = imports(path, module)
+    return modules + maybe
 
 
 def test_the_product_never_imports_the_simulators():

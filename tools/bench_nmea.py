@@ -3,8 +3,10 @@
 Input: the largest gpsd log in $DEME_SHARED_DATA/nmea/gpsd (default ../shared/data), else 10 minutes of the
 simulator's output. Figures, not a test. On CPython, in one run, interleaved round after round (best round of each,
 in CPU time of this process, the machine being shared), sentences per second over the same sentences for
-  - ours: NMEAParser().feed(whole log) returning a dict per sentence with every field converted (ints, floats,
-    ms, degrees, satellite tuples); the same without satellite tuples; GPS.feed (lean parser + fix state);
+  - ours: NMEAParser(decoder=SplitDecoder).feed(whole log), the split decoder the hub uses for logs, returning a
+    dict per sentence with every field converted (ints, floats, ms, degrees, satellite tuples); the same without
+    satellite tuples; the device's in-place decoder (NMEAParser()); GPS.feed (the device's lean parser + fix
+    state);
   - pynmea2: parse() of each line (a str, as pynmea2 wants) alone, since it converts lazily; parse() plus reading
     the attributes listed in FIELDS (pynmea2 returns many of them as str: no conversion); parse() plus the typed
     values tests/drivers/test_nmea_pynmea2.py compares with ours (reference(): ints, floats, ms, degrees, PRN
@@ -113,14 +115,18 @@ def cpython(path):
 
     from drivers.gps import GPS
     from drivers.nmea import NMEAParser
+    from drivers.nmea_split import SplitDecoder
 
     data = path.read_bytes()
     lines = [line for line in data.split(b"\n") if line.startswith(b"$")]
     texts = [line.decode("ascii", "replace").strip() for line in lines]
     stream = b"\n".join(lines) + b"\n"
-    n = len(NMEAParser().feed(stream))
+    n = len(NMEAParser(decoder=SplitDecoder).feed(stream))
 
     def ours():
+        NMEAParser(decoder=SplitDecoder).feed(stream)
+
+    def ours_in_place():
         NMEAParser().feed(stream)
 
     def ours_gps():
@@ -175,11 +181,12 @@ def cpython(path):
                 pass
 
     def ours_nosats():
-        NMEAParser(satellites=False).feed(stream)
+        NMEAParser(satellites=False, decoder=SplitDecoder).feed(stream)
 
     rows = best_rates([
-        ("drivers.nmea NMEAParser.feed, every field", ours),
-        ("drivers.nmea NMEAParser(satellites=False)", ours_nosats),
+        ("drivers.nmea split decoder, every field", ours),
+        ("drivers.nmea split decoder, satellites=False", ours_nosats),
+        ("drivers.nmea in place (the device's), every field", ours_in_place),
         ("drivers.gps GPS.feed (parser + fix state)", ours_gps),
         ("pynmea2.parse only (converts no field)", theirs_parse),
         ("pynmea2.parse + FIELDS but satellites", lambda: theirs_fields(False)),

@@ -88,13 +88,24 @@ CHIPS = (
 )
 
 
+def _row(model):
+    key = (model or "").upper().replace("-", "")
+    for row in CHIPS:
+        if row[0] == key:
+            return row
+    raise IMUError("no driver for the accelerometer %r (known: %s)" % (model, ", ".join(n for n, _ in CHIPS)))
+
+
+def chip_model(model):
+    """The CHIPS name of a chip model as a pinout or a person spells it ("LIS3DH", "MPU-6050", "mpu6500"...);
+    IMUError for a chip Deme has no driver for. What else keys a table by chip (the simulated board's chip
+    simulations) looks models up with it, so both tables spell models alike."""
+    return _row(model)[0]
+
+
 def driver_class(model):
     """The driver class for a chip model name ("LIS3DH", "MPU6050", "MPU-6050"...); IMUError for another."""
-    key = (model or "").upper().replace("-", "")
-    for name, load in CHIPS:
-        if name == key:
-            return load()
-    raise IMUError("no driver for the accelerometer %r (known: %s)" % (model, ", ".join(n for n, _ in CHIPS)))
+    return _row(model)[1]()
 
 
 def build(i2c, model, address=None, range_g=8, rate_hz=100):

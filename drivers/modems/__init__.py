@@ -2,9 +2,11 @@
 
 A quirks object holds what differs between models (registration commands, SMS storage, serving-cell query, boot
 URCs); drivers.modem does everything else the same way for all. Each model module cites the AT manual a quirk
-comes from.
+comes from. Which model uses which quirks, and every name a model goes by, is the table in drivers/modems/models.py.
 """
-from drivers.at import ATError, parse_int, response_fields, unquote
+# Nothing heavy at import: firmware/board.py reads the model table (drivers.modems.models) on a small heap, before
+# the AT channel is loaded.
+from drivers.modems.models import UnknownModemModel, detect_row, model_row
 
 
 class Generic:
@@ -41,32 +43,37 @@ def cell_from(plmn, lac, cell_id, rat):
 
 
 def first_line(lines, prefix):
+    from drivers.at import ATError
+
     for line in lines:
         if line.startswith(prefix):
             return line
     raise ATError("no %s line in the answer" % prefix)
 
 
+def _quirks_class(key):
+    # Imported here: the model modules import Generic from this package.
+    if key == "sim800":
+        from drivers.modems.sim800 import SIM800
+        return SIM800
+    if key == "a7670":
+        from drivers.modems.a7670 import A7670
+        return A7670
+    if key == "quectel":
+        from drivers.modems.quectel import Quectel
+        return Quectel
+    return Generic
+
+
+def quirks_for(name):
+    """Quirks of a model by any of its names in the table ("SIM800L", "sim800", "a7670", "EC25", "generic"...);
+    UnknownModemModel (a ValueError naming the known models) otherwise."""
+    return _quirks_class(model_row(name)["quirks"])()
+
+
 def detect(manufacturer, model):
     """Quirks for the strings AT+CGMI / AT+CGMM (or ATI) gave; Generic when unknown. Never raises."""
-    from drivers.modems import a7670, quectel, sim800
-
-    text = ("%s %s" % (manufacturer or "", model or "")).upper()
-    if "SIM800" in text or "SIM900" in text:
-        return sim800.SIM800()
-    if "A76" in text or "SIM76" in text or "SIM75" in text:
-        return a7670.A7670()
-    if "QUECTEL" in text or "EC2" in text or "BG9" in text or "EG2" in text:
-        return quectel.Quectel()
-    return Generic()
+    return _quirks_class(detect_row(manufacturer, model)["quirks"])()
 
 
-def by_name(name):
-    """Quirks from a configured model name ("sim800", "a7670", "sim7600", "ec25", "bg95", "generic")."""
-    name = (name or "").lower()
-    if name == "generic":
-        return Generic()
-    return detect("", name.replace("sim7600", "SIM7600").upper())
-
-
-__all__ = ["Generic", "detect", "by_name", "cell_from", "first_line", "parse_int", "response_fields", "unquote"]
+__all__ = ["Generic", "UnknownModemModel", "detect", "quirks_for", "model_row", "cell_from", "first_line"]

@@ -4,6 +4,7 @@
 phonenumbers (E.164; local numbers read in `--region`, Mali by default), sends in PDU mode and prints the message
 references. Both run the same driver as the hub service, over hub.platform.serialport.
 """
+import argparse
 import asyncio
 import json
 
@@ -11,11 +12,11 @@ import phonenumbers
 
 from drivers.at import ATError, ATTimeout
 from drivers.modem import Modem, SIMError
+from drivers.modems.models import UnknownModemModel, model_row
 from drivers.pdu import PDUError
 from hub.cli import UsageError
 from hub.platform.serialport import SerialPortError, SerialUART
 
-MODELS = ("sim800", "a7670", "sim7600", "ec25", "bg95", "generic")
 # How long to knock before declaring "no modem here": a modem still booting needs a few seconds.
 SYNC = {"sync_tries": 5, "sync_timeout_ms": 1000}
 
@@ -45,8 +46,18 @@ def register(subparsers):
 def _common(parser):
     parser.add_argument("port", metavar="PORT", help="serial device of the modem, e.g. /dev/ttyUSB0 or a pty")
     parser.add_argument("--baud", type=int, default=115200, help="baud rate (default 115200)")
-    parser.add_argument("--model", choices=MODELS, default=None, help="modem model (default: detect)")
+    parser.add_argument("--model", type=modem_model, default=None,
+                        help="modem model, any name of the model table: SIM800L, A7670E, EC25... (default: detect)")
     parser.add_argument("--pin", default=None, help="SIM PIN, if the SIM asks for one")
+
+
+def modem_model(name):
+    """`--model`: the name as given when the model table knows it; argparse's error names the known models."""
+    try:
+        model_row(name)
+    except UnknownModemModel as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return name
 
 
 def normalise_number(number, region="ML"):

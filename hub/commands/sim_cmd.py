@@ -1,4 +1,8 @@
-"""`deme sim ...`: act on the running demo's simulated wearables (the wearer's hand)."""
+"""`deme sim ...`: act on the running demo's simulated wearables (the wearer's hand).
+
+A thin client of the demo's control socket (the demo, sim/demo.py, is not part of the hub: this never imports it).
+It finds the demo from any folder: `make demo` records where it runs in a per-user file (`demo_pointer_path()`);
+`--run-dir` or DEME_RUN_DIR name another run folder instead (the e2e tests' demos)."""
 import json
 import os
 import socket
@@ -7,9 +11,43 @@ from pathlib import Path
 from hub.cli import UsageError
 
 
+def demo_pointer_path():
+    """Where `make demo` records its run folder and process id while it runs: $XDG_RUNTIME_DIR/deme/demo.json
+    (a per-user folder the session's end empties), else ~/.cache/deme/demo.json."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    base = Path(runtime) if runtime else Path.home() / ".cache"
+    return base / "deme" / "demo.json"
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process has that id: not our demo, but it exists
+        return True
+    return True
+
+
+def running_demo_dir():
+    """The run folder of the demo `make demo` recorded, if that demo is still running; UsageError otherwise."""
+    pointer = demo_pointer_path()
+    try:
+        recorded = json.loads(pointer.read_text())
+        run_dir, pid = Path(recorded["run_dir"]), int(recorded["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UsageError(f"no demo running (nothing recorded in {pointer}); start one with `make demo`, or name "
+                         "its folder with --run-dir") from None
+    if not _alive(pid):
+        raise UsageError(f"no demo running (the one recorded in {pointer}, process {pid} in {run_dir}, has "
+                         "ended); start one with `make demo`") from None
+    return run_dir
+
+
 def register(subparsers):
     parser = subparsers.add_parser("sim", help="press, shake or drop the demo's simulated wearables")
-    parser.add_argument("--run-dir", default=os.environ.get("DEME_RUN_DIR", ".run/demo"))
+    parser.add_argument("--run-dir", default=None,
+                        help="the demo's run folder (default: $DEME_RUN_DIR, else the running `make demo`)")
     actions = parser.add_subparsers(dest="sim_action", metavar="ACTION")
     actions.required = True
     press = actions.add_parser("press", help="hold the button (SOS)")
@@ -46,7 +84,8 @@ def register(subparsers):
 
 
 def run(args):
-    info_path = Path(args.run_dir) / "demo.json"
+    run_dir = args.run_dir or os.environ.get("DEME_RUN_DIR")
+    info_path = Path(run_dir if run_dir else running_demo_dir()) / "demo.json"
     try:
         info = json.loads(info_path.read_text())
     except (OSError, ValueError):

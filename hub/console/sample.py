@@ -9,9 +9,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from drivers.alert import encode_alert, parse_alert
-from hub.bus import Bus, Event
+from drivers.alert import STATUS_EVENTS, encode_alert, parse_alert
+from hub.bus import Bus
 from hub.config import parse_config
+from hub.hops import Hops
 from hub.incidents.operator import OperatorActions
 from hub.store import Store
 
@@ -49,12 +50,15 @@ def sample_sms(config, device_id, counter, event="SOS", category="GEN", position
 
 
 def record_sample(store, bus, config, device_id, counter, received_at=None, **kwargs):
-    """Store an alert exactly as sms_in does (commit, then publish) and return the stored alert."""
+    """Store an alert as ingest does (commit, then record its hop, which announces it) and return the stored alert.
+    No receipt is queued and no timeline kept: the console is what is looked at."""
     raw, alert = sample_sms(config, device_id, counter, **kwargs)
     sender = config.devices[device_id].phone
     status, stored = store.record_alert(alert, raw, "sms", sender=sender, received_at=received_at)
-    if status == "new" and stored["state"] != "resolved":  # a heartbeat is stored closed: not an alert
-        bus.publish(Event("alert.new", stored))
+    if status == "new":  # a heartbeat is stored closed: it is no alert to announce
+        hop = "hub.heartbeat" if alert["event"] in STATUS_EVENTS else "hub.stored"
+        Hops(store, bus).record(hop, device=device_id, alert=stored, counter=counter,
+                                alert_id=stored["id"], via="sms", event=alert["event"], battery=alert.get("battery"))
     return stored
 
 
@@ -69,7 +73,8 @@ def main(argv=None):
         config = sample_config(Path(tmp) / "sample.db")
         store = Store(config.database).open()
         bus = Bus()
-        console = ConsoleServer(store, bus, OperatorActions(store, bus, config), config, args.host, args.port).start()
+        console = ConsoleServer(store, bus, OperatorActions(store, Hops(store, bus), config), config, args.host,
+                                args.port).start()
         record_sample(store, bus, config, "W1", 1, category="AGR", received_at=time.time() - 130)
         record_sample(store, bus, config, "W2", 1, event="FALL", category="MED", position=None,
                       cell={"mcc": 610, "mnc": 1, "lac": 0x1F4, "cell_id": 0x2A3B}, battery=15)

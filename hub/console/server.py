@@ -3,6 +3,11 @@
 Endpoints (everything under /api answers JSON; errors are {"error": message} with 400/404/409/413/415):
   GET  /                         the page (static/index.html); /static/<file> its script, style and texts
   GET  /healthz                  {"ok": true, "clients": <live event streams>}
+  GET  /api/meta                 what the page must know before it shows anything, from drivers/alert.py:
+                                 {"events": {"SOS": ["urgent", "contacts"], ...}, "categories": [...],
+                                  "statuses": [...], "states": [in order], "actions": {"acknowledge": [the
+                                  states it is allowed from], ...}, "device_statuses": [worst first]}: the
+                                 tables of drivers/alert.py, hub/store/ and hub/incidents/liveness.py
   GET  /api/alerts?state=active  {"now": hub time, "alerts": [...]}; state: active (not resolved, the default) or all
   GET  /api/alerts/<id>          one alert with its timeline ("hops") and the messages sent for it ("outbox")
   POST /api/alerts/<id>/acknowledge|dispatch|resolve   JSON {"operator", "note"?, "unit"?} -> the updated alert
@@ -32,9 +37,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from drivers.alert import STATUS_EVENTS
-from hub.incidents.liveness import Liveness
-from hub.incidents.operator import ActionError
+from drivers.alert import CATEGORIES, EVENT_CLASSES, EVENTS, STATUS_EVENTS, STATUSES
+from hub.hops import DEVICE_EVENTS, Hops
+from hub.incidents.liveness import STATUS_ORDER, Liveness
+from hub.incidents.operator import ACTIONS, ActionError
+from hub.store import STATES, TRANSITIONS
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +53,8 @@ STATIC_FILES = {
     "i18n.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
 }
-ACTIONS = ("acknowledge", "dispatch", "resolve")
-ACTIVE_STATES = ("new", "acknowledged", "dispatched")
+# States only move forward, and the last one closes the alert.
+ACTIVE_STATES = STATES[:-1]
 MAX_BODY = 16 * 1024
 FIELD_LIMITS = {"operator": 60, "unit": 60, "note": 500}
 # The page loads only from the hub itself: even if some text slipped through unescaped, no inline script runs.
@@ -57,6 +64,17 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
+}
+# What the page would otherwise keep a copy of: the event codes' classes, the categories, the hub->device statuses,
+# the alert states in their order, from which states each action is allowed, and the device list's statuses (worst
+# first). A new event code or state then needs no change to the console's script.
+META = {
+    "events": {event: list(EVENT_CLASSES[event]) for event in EVENTS},
+    "categories": list(CATEGORIES),
+    "statuses": list(STATUSES),
+    "states": list(STATES),
+    "actions": {action: [state for state in STATES if state in TRANSITIONS[action][0]] for action in ACTIONS},
+    "device_statuses": list(STATUS_ORDER),
 }
 
 
@@ -141,7 +159,7 @@ class ConsoleServer:
         e.g. ("deme-hub.local",) when it listens on the police station's network.
         liveness: the hub's Liveness (its watchdog raises device.silent); by default one that only reads."""
         self.store = store
-        self.liveness = liveness or Liveness(store, bus, config)
+        self.liveness = liveness or Liveness(store, Hops(store, bus), config)
         self.allowed_hosts = frozenset(name.lower() for name in allowed_hosts)
         self.bus = bus
         self.actions = actions
@@ -274,7 +292,7 @@ class ConsoleServer:
             "t": event.t,
         }
         device_id = event.detail.get("device_id") if isinstance(event.detail, dict) else None
-        if event.kind.startswith("device.") and device_id in self.config.devices:
+        if event.kind in DEVICE_EVENTS and device_id in self.config.devices:
             payload["device"] = self.liveness.describe(device_id)
         return payload
 
@@ -392,6 +410,8 @@ class _Handler(BaseHTTPRequestHandler):
             if len(parts) == 3:
                 alert = self.app.alert_or_404(_alert_id(parts[2]))
                 return self._json(HTTPStatus.OK, self.app.describe(alert))
+        if parts == ["api", "meta"]:
+            return self._json(HTTPStatus.OK, META)
         if parts == ["api", "devices"]:
             return self._json(HTTPStatus.OK, self.app.list_devices())
         if len(parts) == 3 and parts[:2] == ["api", "devices"]:

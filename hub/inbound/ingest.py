@@ -10,20 +10,29 @@ liveness watchdog) that the device is alive.
 import logging
 import time
 
-from drivers.alert import STATUS_EVENTS, ProtocolError, encode_ack, looks_like_ack, looks_like_alert, parse_alert
+from drivers.alert import (
+    STATUS_EVENTS,
+    ProtocolError,
+    encode_ack,
+    events_in,
+    looks_like_ack,
+    looks_like_alert,
+    parse_alert,
+)
 from drivers.human import human_alert_text
-from hub.bus import Event
 
 log = logging.getLogger(__name__)
 
+FOLLOWUP_EVENTS = events_in("followup")
+
 
 class Ingest:
-    def __init__(self, store, bus, config, timeline, wake_outbox=None, on_heard=None):
-        """on_heard(device_id, t): called after each new message from a device is committed."""
+    def __init__(self, store, hops, config, wake_outbox=None, on_heard=None):
+        """hops: the hub's hub.hops.Hops. on_heard(device_id, t): called after each new message from a device is
+        committed."""
         self.store = store
-        self.bus = bus
+        self.hops = hops
         self.config = config
-        self.timeline = timeline
         self.wake_outbox = wake_outbox or (lambda: None)
         self.on_heard = on_heard or (lambda device_id, t: None)
 
@@ -43,29 +52,28 @@ class Ingest:
         except ProtocolError as exc:
             self._reject(via, sender, text, str(exc))
             return "rejected"
+        # The store writes the hop of what it decided (hub.stored, hub.duplicate, the replay as rejected) in the
+        # same transaction as the alert.
         status, stored = self.store.record_alert(alert, text.strip(), via, sender=sender, received_at=received_at)
         if status == "replay":
             reason = f"replayed counter {alert['counter']} for device {alert['device_id']}"
-            self.timeline.record("hub.rejected", via=via, sender=sender, reason=reason)
-            self.bus.publish(Event("alert.rejected", None, {"via": via, "sender": sender, "reason": reason}))
+            self.hops.record("hub.rejected", via=via, sender=sender, reason=reason)
             return "replay"
         device = self.config.devices[alert["device_id"]]
         if sender and via == "sms" and sender != device.phone:
-            # The MAC proves the device; a different number means a changed SIM: keep the alert, tell the staff.
-            self.store.add_hop(stored["id"], "hub.sender_mismatch", {"sender": sender, "expected": device.phone})
+            self.hops.record("hub.sender_mismatch", alert_id=stored["id"], sender=sender, expected=device.phone)
         status_only = alert["event"] in STATUS_EVENTS
         if status == "new":
-            self.timeline.record("hub.heartbeat" if status_only else "hub.stored", device=alert["device_id"],
-                                 counter=alert["counter"], alert_id=stored["id"], via=via, event=alert["event"],
-                                 battery=alert.get("battery"))
-            if alert["event"] == "POS":
-                updated = self.store.apply_followup(stored["id"])
-                if updated is not None:
-                    self.timeline.record("hub.position_update", alert_id=updated["id"], counter=alert["counter"])
-                    self.bus.publish(Event("alert.updated", updated, {"position_update": alert["counter"]}))
-                    stored = self.store.get_alert(stored["id"])
-            if stored["state"] != "resolved":
-                self.bus.publish(Event("alert.new", stored, {"via": via}))
+            # A follow-up's fix moves onto its alarm first, so the follow-up is announced (or not) as it now is.
+            moved_onto = self.store.apply_followup(stored["id"]) if alert["event"] in FOLLOWUP_EVENTS else None
+            if moved_onto is not None:
+                stored = self.store.get_alert(stored["id"])
+            self.hops.record("hub.heartbeat" if status_only else "hub.stored", device=alert["device_id"],
+                             alert=stored, counter=alert["counter"], alert_id=stored["id"], via=via,
+                             event=alert["event"], battery=alert.get("battery"))
+            if moved_onto is not None:
+                self.hops.record("hub.position_update", alert=moved_onto, alert_id=moved_onto["id"],
+                                 counter=alert["counter"])
             if via != "sms" and not status_only:
                 # The wearable reached us without SMS: its contacts still hear of it by SMS from the hub.
                 for contact in device.contacts:
@@ -73,10 +81,8 @@ class Ingest:
                                                                                    contact.lang),
                                        alert_id=stored["id"])
         else:
-            self.timeline.record("hub.duplicate", device=alert["device_id"], counter=alert["counter"],
-                                 alert_id=stored["id"], via=via)
-            if not status_only:
-                self.bus.publish(Event("alert.duplicate", stored, {"via": via}))
+            self.hops.record("hub.duplicate", device=alert["device_id"], alert=stored, counter=alert["counter"],
+                             alert_id=stored["id"], via=via)
         # Receipt (RCV) to the wearable, again for a duplicate: its earlier receipt may have been lost.
         self.store.enqueue_ack(
             device.id,
@@ -93,6 +99,4 @@ class Ingest:
     def _reject(self, via, sender, text, reason):
         raw = text if isinstance(text, str) else repr(text)
         self.store.record_rejected(via, raw[:1000], reason, sender=sender)
-        self.timeline.record("hub.rejected", via=via, sender=sender, reason=reason)
-        self.bus.publish(Event("alert.rejected", None, {"via": via, "sender": sender, "reason": reason}))
-        log.warning("rejected message via %s from %s: %s", via, sender, reason)
+        self.hops.record("hub.rejected", via=via, sender=sender, reason=reason)

@@ -16,8 +16,6 @@ import asyncio
 import logging
 import time
 
-from hub.bus import Event
-
 log = logging.getLogger(__name__)
 
 CHECK_INTERVAL_S = 30.0
@@ -26,11 +24,11 @@ STATUS_ORDER = ("silent", "low_battery", "unknown", "ok")
 
 
 class Liveness:
-    def __init__(self, store, bus, config, timeline=None, started_at=None, clock=time.time):
+    def __init__(self, store, hops, config, started_at=None, clock=time.time):
+        """hops: the hub's hub.hops.Hops, through which silences and returns reach every live view."""
         self.store = store
-        self.bus = bus
+        self.hops = hops
         self.config = config
-        self.timeline = timeline
         self.clock = clock
         self.started_at = started_at if started_at is not None else clock()
 
@@ -109,11 +107,9 @@ class Liveness:
             baseline = row["last_heard_at"] if row["last_heard_at"] is not None else row["tracked_since"]
             if baseline < cutoff and self.store.mark_silent(device_id, cutoff, t=now):
                 status = self.describe(device_id, now=now)
-                self._record("hub.device_silent", device_id, last_heard_at=status["last_heard_at"],
-                             battery=status["battery"], silent_after=status["silent_after"])
-                log.warning("device %s silent: nothing heard since %s", device_id,
-                            status["last_heard_at"] or "the hub started")
-                self.bus.publish(Event("device.silent", None, {"device_id": device_id}, t=now))
+                self.hops.record("hub.device_silent", device=device_id, t=now,
+                                 last_heard_at=status["last_heard_at"], battery=status["battery"],
+                                 silent_after=status["silent_after"])
                 raised.append(("device.silent", device_id))
         return raised
 
@@ -125,22 +121,16 @@ class Liveness:
         now = now if now is not None else self.clock()
         if self._back(device_id, now):
             return "device.back"
-        self.bus.publish(Event("device.status", None, {"device_id": device_id}, t=now))
+        self.hops.record("hub.device_heard", device=device_id, t=now)
         return "device.status"
 
     def _back(self, device_id, now):
         if not self.store.mark_back(device_id, t=now):
             return False
         status = self.describe(device_id, now=now)
-        self._record("hub.device_back", device_id, last_heard_at=status["last_heard_at"], via=status["last_via"],
-                     event=status["last_event"])
-        log.info("device %s heard again", device_id)
-        self.bus.publish(Event("device.back", None, {"device_id": device_id}, t=now))
+        self.hops.record("hub.device_back", device=device_id, t=now, last_heard_at=status["last_heard_at"],
+                         via=status["last_via"], event=status["last_event"])
         return True
-
-    def _record(self, hop, device_id, **detail):
-        if self.timeline is not None:
-            self.timeline.record(hop, device=device_id, **detail)
 
     async def run(self, interval_s=CHECK_INTERVAL_S):
         while True:

@@ -2,21 +2,16 @@
 retries and backoff; after the last attempt it escalates (an event every live view shows) instead of retrying
 forever. A message leaves the outbox only when the modem has taken it (+CMGS)."""
 import asyncio
-import logging
 import time
-
-from hub.bus import Event
-
-log = logging.getLogger(__name__)
 
 
 class OutboxWorker:
-    def __init__(self, store, bus, send, timeline, max_attempts=6, retry_s=10.0, max_backoff_s=600.0):
-        """send: async callable(recipient, body) -> list of message references; raises on failure."""
+    def __init__(self, store, hops, send, max_attempts=6, retry_s=10.0, max_backoff_s=600.0):
+        """hops: the hub's hub.hops.Hops. send: async callable(recipient, body) -> list of message references;
+        raises on failure."""
         self.store = store
-        self.bus = bus
+        self.hops = hops
         self.send = send
-        self.timeline = timeline
         self.max_attempts = max_attempts
         self.retry_s = retry_s
         self.max_backoff_s = max_backoff_s
@@ -55,22 +50,11 @@ class OutboxWorker:
             delay = min(self.max_backoff_s, self.retry_s * (2 ** (attempts - 1)))
             self.store.mark_attempt_failed(message["id"], f"{type(exc).__name__}: {exc}", time.time() + delay,
                                            give_up)
-            detail = {"outbox_id": message["id"], "kind": message["kind"], "to": message["recipient"],
-                      "attempt": attempts, "error": str(exc)}
-            if alert_id is not None:
-                self.store.add_hop(alert_id, "outbox.failed" if give_up else "outbox.retry", detail)
-            self.timeline.record("hub.outbox_failed" if give_up else "hub.outbox_retry", alert_id=alert_id,
-                                 **detail)
-            if give_up:
-                log.error("gave up sending %s to %s after %d attempts", message["kind"], message["recipient"],
-                          attempts)
-                self.bus.publish(Event("outbox.failed", self.store.get_alert(alert_id) if alert_id else None,
-                                       detail))
+            # Escalated after the last attempt: every live view shows it, the log says it.
+            self.hops.record("hub.outbox_failed" if give_up else "hub.outbox_retry", alert_id=alert_id,
+                             outbox_id=message["id"], kind=message["kind"], to=message["recipient"],
+                             attempt=attempts, error=str(exc))
             return
         self.store.mark_sent(message["id"], refs)
-        detail = {"outbox_id": message["id"], "kind": message["kind"], "to": message["recipient"], "refs": refs,
-                  "body": message["body"][:60]}
-        if alert_id is not None:
-            self.store.add_hop(alert_id, "sms.sent", detail)
-        self.timeline.record("hub.sms_sent", alert_id=alert_id, **detail)
-        self.bus.publish(Event("outbox.sent", self.store.get_alert(alert_id) if alert_id else None, detail))
+        self.hops.record("hub.sms_sent", alert_id=alert_id, outbox_id=message["id"], kind=message["kind"],
+                         to=message["recipient"], refs=refs, body=message["body"][:60])

@@ -5,27 +5,21 @@ object given here. On a Pi it pulses a GPIO wired to the modem's PWRKEY (through
 it runs a configured command (a switchable USB port; in the demo, the simulated GSM network's power cycle)."""
 import asyncio
 
-from hub.config import parse_modem_power
+from drivers.modems.models import UnknownModemModel, power_key_timing
+from hub.config import ConfigError, parse_modem_power
 
 
 class ModemPowerError(RuntimeError):
     """The modem could not be power-cycled; the message says how it failed."""
 
-# PWRKEY timings from the SIMCom hardware design manuals (SIM800 series: >1 s low to turn on or off;
-# A76xx: >= 2.5 s to turn off, 50 ms..) rounded up; boot_s: until the modem answers AT.
-PWRKEY = {
-    "sim800": {"pulse_s": 1.2, "off_wait_s": 2.0, "boot_s": 3.0},
-    "a7670": {"pulse_s": 2.6, "off_wait_s": 3.0, "boot_s": 8.0},
-    "generic": {"pulse_s": 2.6, "off_wait_s": 3.0, "boot_s": 8.0},
-}
-
 
 class GpioModemPower:
-    """PWRKEY on a GPIO: one pulse turns the modem off, another turns it on."""
+    """PWRKEY on a GPIO: one press turns the modem off, another turns it on, with the model's power-key timings from
+    the one model table (drivers/modems/models.py, the same row the wearable's board uses)."""
 
-    def __init__(self, pin, model="generic", pin_factory=None):
+    def __init__(self, pin, model, pin_factory=None):
         self.pin = pin
-        self.timing = PWRKEY.get(model or "generic", PWRKEY["generic"])
+        self.timing = power_key_timing(model)  # ms; UnknownModemModel names the models the table has timings for
         self.pin_factory = pin_factory
         self._device = None
 
@@ -41,16 +35,16 @@ class GpioModemPower:
             self._device.close()
             self._device = None
 
-    async def _pulse(self):
+    async def _press(self, ms):
         self._device.on()
-        await asyncio.sleep(self.timing["pulse_s"])
+        await asyncio.sleep(ms / 1000)
         self._device.off()
 
     async def cycle(self):
-        await self._pulse()  # off
-        await asyncio.sleep(self.timing["off_wait_s"])
-        await self._pulse()  # on
-        await asyncio.sleep(self.timing["boot_s"])
+        await self._press(self.timing["off_ms"])
+        await asyncio.sleep(self.timing["off_wait_ms"] / 1000)
+        await self._press(self.timing["on_ms"])
+        await asyncio.sleep(self.timing["boot_ms"] / 1000)
 
 
 class CommandModemPower:
@@ -86,20 +80,15 @@ class CommandModemPower:
 
 
 def modem_power_from_config(spec, model=None):
-    """The power object for `[modem] power` (see hub.config.parse_modem_power), or None when it is not set."""
+    """The power object for `[modem] power` (see hub.config.parse_modem_power), or None when it is not set. A GPIO
+    power key needs `[modem] model`: the press lengths differ per model (ConfigError naming the models otherwise)."""
     parsed = parse_modem_power(spec)
     if parsed is None:
         return None
     kind, value = parsed
     if kind == "gpio":
-        return GpioModemPower(value, model=_family(model))
+        try:
+            return GpioModemPower(value, model)
+        except UnknownModemModel as exc:
+            raise ConfigError(f"[modem] power {spec!r} needs the modem's power-key timings: [modem] model: {exc}")
     return CommandModemPower(value)
-
-
-def _family(model):
-    model = (model or "").lower()
-    if model.startswith("sim800"):
-        return "sim800"
-    if model.startswith(("a76", "sim76")):
-        return "a7670"
-    return "generic"

@@ -1,10 +1,10 @@
 """A simulated NXP PCF8563 real-time clock, for the simulator's board and the tests: the firmware runs the REAL
 driver (drivers/rtc/pcf8563.py) against a register map that keeps time like the chip.
 
-MicroPython and CPython. It plugs into the simulated I2C bus of sim/chips/imu.py and into the tests' FakeI2C of
-sim/motion.py: both index devices by `address` and call `read(reg, buf)` / `write(reg, data)`:
+MicroPython and CPython, for the simulated board and the tests alike. It plugs into the simulated I2C bus of
+sim/chips/i2c.py, which indexes chips by `address` and calls `read(reg, buf)` / `write(reg, data)`:
 
-    bus = SimI2C()                           # or FakeI2C()
+    bus = SimI2C()
     chip = bus.attach(SimPCF8563(clock=...)) # 0x51, beside a SimLIS3DH at 0x18
     rtc = PCF8563(bus).start()
 
@@ -36,9 +36,7 @@ OSError(EIO): a loose wire). Counters: `transactions`, `timer_fires`, `alarm_fir
 `now_ms` (simulated milliseconds since power-on: when TF last rose, and now).
 """
 from drivers.compat import ticks_diff, ticks_ms
-
-ENODEV = 19
-EIO = 5
+from sim.chips.i2c import EIO, ENODEV
 
 # The bits each register holds (data sheet Table 4); the N and x bits read as x_fill.
 _MASKS = b"\xa8\x1f\xff\x7f\x3f\x3f\x07\x9f\xff\xff\xbf\xbf\x87\x83\x83\xff"

@@ -9,16 +9,18 @@ board -> simulator "motor 1 <ms>", "motor 0 <ms>", "led 1 <ms>", "led 0 <ms>" (<
 ticks_ms at the edge), "pwrkey" (a power cycle), "pwron" (the power key pressed to switch an off modem on),
 "sleep <ms>" and "awake <reason>" (the microcontroller's sleep, for the simulator's residency figures).
 
-The accelerometer is a simulated LIS3DH on a simulated I2C bus (sim/chips/imu.py), so the firmware runs the
-real chip driver: each sample of an "imu" line is one sample period of the chip (it lands in the chip's FIFO
-only once the driver has started it). Sample lines are parsed in place, with no allocation per sample; a
-malformed sample is skipped (counted in `imu_bad`), a line longer than the line buffer is dropped whole.
+The accelerometer is a simulated chip (a LIS3DH by default, any model of drivers.imu.CHIPS: ACCELEROMETERS below)
+on the simulated I2C bus (sim/chips/), so the firmware runs the real chip driver: each sample of an "imu" line is
+one sample period of the chip (it lands in the chip's FIFO only once the driver has started it). Sample lines
+are parsed in place, with no allocation per sample; a malformed sample is skipped (counted in `imu_bad`), a line
+longer than the line buffer is dropped whole.
 """
 import termios
 import time
 
 from drivers.compat import asleep_ms, ticks_diff, ticks_ms
-from sim.chips.imu import SimI2C, SimLIS3DH
+from drivers.imu import chip_model
+from sim.chips.i2c import SimI2C
 
 _VMIN = 6
 _VTIME = 5
@@ -305,6 +307,45 @@ class SimRI:
         pass  # the simulated board's sleep polls value()
 
 
+def _sim_lis3dh(address):
+    from sim.chips.lis3dh import SimLIS3DH
+
+    return SimLIS3DH(address)
+
+
+def _sim_mpu6050(address):
+    from sim.chips.mpu6050 import SimMPU6050
+
+    return SimMPU6050(address)
+
+
+def _sim_mpu6500(address):
+    from sim.chips.mpu6050 import SimMPU6050
+
+    return SimMPU6050(address, who_am_i=0x70)
+
+
+# The simulation of each accelerometer of drivers.imu.CHIPS, by the same names (tests/dual/test_motion_imu_sim.py
+# checks that every chip Deme drives has one): rows, and a chip's module loaded only when the board has that chip,
+# so the simulated wearable's heap holds one chip simulation.
+ACCELEROMETERS = (
+    ("MPU6050", _sim_mpu6050),
+    ("MPU6500", _sim_mpu6500),
+    ("LIS3DH", _sim_lis3dh),
+)
+
+
+def simulated_accelerometer(model, address):
+    """The simulation of the accelerometer `model` (spelt as drivers.imu.chip_model accepts it) at `address`;
+    IMUError for a chip Deme has no driver for."""
+    name = chip_model(model)
+    for row in ACCELEROMETERS:
+        if row[0] == name:
+            return row[1](address)
+    raise ValueError("the simulated board has no %s simulation (it has %s)"
+                     % (name, ", ".join(row[0] for row in ACCELEROMETERS)))
+
+
 class SimBoard:
     mcu = "unix"
     modem_dtr = None
@@ -328,13 +369,11 @@ class SimBoard:
         self.rtc_address = rtc_address
         if imu_model is not None or rtc_model is not None:
             self.i2c = SimI2C(before=self._control.pump)
-        if imu_model == "LIS3DH":
-            self.sim_imu = self.i2c.attach(SimLIS3DH(imu_address))
+        if imu_model is not None:
+            self.sim_imu = self.i2c.attach(simulated_accelerometer(imu_model, imu_address))
             self._control.imu_sink = self.sim_imu.push
-        elif imu_model is not None:
-            raise ValueError("the simulated board has no %r accelerometer (only LIS3DH)" % (imu_model,))
         if rtc_model is not None:
-            from sim.chips.rtc import SimPCF8563
+            from sim.chips.pcf8563 import SimPCF8563
 
             self.sim_rtc = self.i2c.attach(SimPCF8563(rtc_address))
         self.button = SimButton(self._control)
@@ -366,7 +405,7 @@ class SimBoard:
             if ri and self.modem_uart.any():
                 woke = "ri"
                 break
-            if self.sim_imu is not None and self.sim_imu.int1:
+            if self.sim_imu is not None and self.sim_imu.int_asserted:
                 woke = "motion"
                 break
             if rtc is not None and self.sim_rtc is not None and self.sim_rtc.int_asserted:

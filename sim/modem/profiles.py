@@ -5,8 +5,18 @@ SIMCom A76XX and SIM7500/SIM7600 Series AT Command Manuals, Quectel EC2x/BG95 AT
 identification strings, default error verbosity, SMS storage sizes, registration commands, serving-cell command
 and typical timings. Timings are seconds at time_scale=1; the simulator multiplies them by its time_scale.
 Storage sizes are those of a typical SIM card ("SM") and of the module's own memory ("ME").
+
+Which profile a model name means, and every spelling of it, is the driver's model table (drivers/modems/models.py):
+a profile's key is its row's "profile", and `get_profile` accepts any name of the row.
 """
 from dataclasses import dataclass
+
+from drivers.modems.models import MODELS, UnknownModemModel, model_row
+
+
+def profile_key(model):
+    """The simulator profile of a model, by any of its names in the table."""
+    return model_row(model)["profile"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +52,7 @@ class Profile:
 
 
 SIM800L = Profile(
-    key="sim800l",
+    key=profile_key("SIM800L"),
     manufacturer="SIMCOM_Ltd",
     model="SIMCOM_SIM800L",
     revision="Revision:1418B04SIM800L24",
@@ -66,7 +76,7 @@ SIM800L = Profile(
 )
 
 A7670E = Profile(
-    key="a7670e",
+    key=profile_key("A7670E"),
     # A76XX firmware reports its maker as "INCORPORATED" (seen on A7670E/G units in the field)
     manufacturer="INCORPORATED",
     model="A7670E-LASE",
@@ -92,7 +102,7 @@ A7670E = Profile(
 )
 
 SIM7600 = Profile(
-    key="sim7600",
+    key=profile_key("SIM7600"),
     manufacturer="SIMCOM INCORPORATED",
     model="SIMCOM_SIM7600E-H",
     revision="+CGMR: LE20B04SIM7600M22",
@@ -119,7 +129,7 @@ SIM7600 = Profile(
 )
 
 EC25 = Profile(
-    key="ec25",
+    key=profile_key("EC25"),
     manufacturer="Quectel",
     model="EC25",
     revision="EC25EFAR06A06M4G",
@@ -147,7 +157,7 @@ EC25 = Profile(
 )
 
 BG95 = Profile(
-    key="bg95",
+    key=profile_key("BG95"),
     manufacturer="Quectel",
     model="BG95-M3",
     revision="BG95M3LAR02A03",
@@ -176,8 +186,14 @@ BG95 = Profile(
 PROFILES = {p.key: p for p in (SIM800L, A7670E, SIM7600, EC25, BG95)}
 
 
-def get_profile(key):
+def get_profile(name):
+    """The profile of a model by any of its names ("sim800l", "SIM800", "A7670G", "ec25"...); ValueError naming the
+    known profiles otherwise."""
     try:
-        return PROFILES[key.lower()]
-    except KeyError:
-        raise ValueError(f"unknown modem profile {key!r}; known: {', '.join(sorted(PROFILES))}") from None
+        key = profile_key(name)
+    except UnknownModemModel:
+        key = None
+    if key not in PROFILES:
+        known = [row["profile"] for row in MODELS if row["profile"] in PROFILES]
+        raise ValueError(f"unknown modem profile {name!r}; known: {', '.join(known)}")
+    return PROFILES[key]

@@ -85,3 +85,15 @@ def test_silent_port_is_a_usage_error(sim, monkeypatch):
     sim.inject("hang")
     with pytest.raises(cli.UsageError, match="no answer from a modem"):
         deme(["modem", "probe", sim.pty_path])
+
+
+def test_model_option_takes_any_name_of_the_model_table(sim, capsys):
+    assert deme(["modem", "probe", sim.pty_path, "--model", "SIM800L"]) == 0
+    assert json.loads(capsys.readouterr().out)["quirks"] == "sim800"
+
+
+def test_unknown_model_option_names_the_known_models(capsys):
+    with pytest.raises(SystemExit):
+        deme(["modem", "probe", "/dev/null", "--model", "nokia3310"])
+    err = capsys.readouterr().err
+    assert "unknown modem model 'nokia3310'; known: SIM800L, A7670, SIM7600, EC25, BG95, generic" in err

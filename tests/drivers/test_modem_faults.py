@@ -87,8 +87,8 @@ def test_noise_stray_urcs_and_dropped_commands_do_not_lose_an_sms():
         sim.inject("stray_urc", count=2)  # +CMTI pointing at an empty slot, inside answers
         await modem.signal()
         await modem.signal()
-        await wait_for(lambda: not modem._queue)  # the worker read the empty slots the stray URCs named
-        async with modem._rx_lock:
+        await wait_for(lambda: not modem.inbox.queue)  # the worker read the empty slots the stray URCs named
+        async with modem.inbox.lock:
             pass
         sim.inject("no_reply", count=1)  # now it can only swallow our own command
         try:

@@ -84,7 +84,7 @@ def test_deleted_only_after_a_successful_handler_and_nothing_lost(items, failure
     async def body():
         for _ in range(len(failures) + 3):
             await modem.fetch_stored()
-            await modem._housekeeping()  # expires incomplete concatenations (timeout 0)
+            await modem.inbox.housekeeping()  # expires incomplete concatenations (timeout 0)
         return True
 
     async def run():

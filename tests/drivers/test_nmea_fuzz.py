@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from drivers.gps import GPS
 from drivers.nmea import NMEAError, NMEAParser, checksum, parse_sentence
+from drivers.nmea_split import SplitDecoder
 from drivers.position import parse_cgnsinf, parse_cgnssinfo
 from sim.gps import NMEAFeeder
 from tests.drivers.test_nmea_pynmea2 import OWN
@@ -70,14 +71,15 @@ def test_mutated_sentences(line, edits, resign):
        st.integers(1, 97))
 def test_feed_never_raises_and_chunking_is_invisible(pieces, chunk):
     stream = b"".join(pieces)
-    whole = NMEAParser()
-    expected = whole.feed(stream)
-    parts = NMEAParser()
-    got = []
-    for i in range(0, len(stream), chunk):
-        got.extend(parts.feed(stream[i:i + chunk]))
-    assert got == expected
-    assert parts.errors == whole.errors
+    for decoder in (None, SplitDecoder):  # the device's, and the hub's fast path for logs
+        whole = NMEAParser(decoder=decoder)
+        expected = whole.feed(stream)
+        parts = NMEAParser(decoder=decoder)
+        got = []
+        for i in range(0, len(stream), chunk):
+            got.extend(parts.feed(stream[i:i + chunk]))
+        assert got == expected
+        assert parts.errors == whole.errors
     gps = GPS()
     for i in range(0, len(stream), chunk):
         gps.feed(stream[i:i + chunk], i)
@@ -98,8 +100,8 @@ def _outcome(parser, line):
         return ("error", exc.kind)
 
 
-IN_PLACE = NMEAParser(in_place=True)
-SPLIT = NMEAParser(in_place=False)
+IN_PLACE = NMEAParser()
+SPLIT = NMEAParser(decoder=SplitDecoder)
 
 
 @SETTINGS

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drivers.nmea import NMEAError, NMEAParser, checksum, frame
-from drivers.nmea_split import _xor_fold
+from drivers.nmea_split import SplitDecoder, _xor_fold
 from tests.drivers.test_nmea_fuzz import SEEDS
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -18,10 +18,10 @@ ODD = [b"", b"0", b"7", b"07", b"007", b"0007", b"999", b"1000", b"-1.5", b"+3",
        b"17959.9999", b"4807.0381234567890", b"48O7.038", b"123519", b"123519.5", b"123519.50", b"123519.500",
        b"123519.5000", b"123519.", b"240000", b"235960", b"236000", b"191194", b"320126", b"311326", b"N", b"S",
        b"E", b"W", b"A", b"V", b"T", b"M", b"NN", b"AAN", b"aA", b"-05", b"2026", b"31", b"12", b"13"]
-IN_PLACE = NMEAParser(in_place=True)
-SPLIT = NMEAParser(in_place=False)
-LEAN_IN_PLACE = NMEAParser(in_place=True, satellites=False, reuse=True)
-LEAN_SPLIT = NMEAParser(in_place=False, satellites=False, reuse=True)
+IN_PLACE = NMEAParser()
+SPLIT = NMEAParser(decoder=SplitDecoder)
+LEAN_IN_PLACE = NMEAParser(satellites=False, reuse=True)
+LEAN_SPLIT = NMEAParser(satellites=False, reuse=True, decoder=SplitDecoder)
 
 
 def _outcome(parser, line):
@@ -78,7 +78,7 @@ def test_line_feed_counts_as_the_stream_path(pieces, chunk, as_bytearray):
     stream = b"".join(pieces)
     if as_bytearray:
         stream = bytearray(stream)
-    lines = NMEAParser(in_place=False)
-    streamed = NMEAParser(in_place=False)
+    lines = NMEAParser(decoder=SplitDecoder)
+    streamed = NMEAParser(decoder=SplitDecoder)
     streamed._lines = False  # the byte-by-byte framing every platform has
     assert _run(lines, stream, chunk) == _run(streamed, stream, chunk)

@@ -1,5 +1,5 @@
 """hub/platform/i2c.py drives the real IMU drivers through smbus2's own i2c_msg structures, on a simulated i2c-dev bus
-whose chips are the register-map simulations of sim/motion.py."""
+whose chips are the register-level simulations of sim/chips/."""
 import ctypes
 
 import pytest
@@ -9,7 +9,9 @@ from drivers.imu import IMUError, detect
 from drivers.imu.lis3dh import LIS3DH
 from drivers.imu.mpu6050 import MPU6050
 from hub.platform.i2c import SMBusI2C
-from sim.chips.fakes import ENODEV, FakeI2C, FakeLIS3DH, FakeMPU6050
+from sim.chips.i2c import ENODEV, SimI2C
+from sim.chips.lis3dh import SimLIS3DH
+from sim.chips.mpu6050 import SimMPU6050
 
 I2C_M_RD = 0x0001
 
@@ -19,7 +21,7 @@ class SimulatedI2CDev:
     fills its buffer; no acknowledge -> OSError(ENXIO-like)."""
 
     def __init__(self, *chips):
-        self.bus = FakeI2C(*chips)
+        self.bus = SimI2C(*chips)
         self.transfers = []
         self.closed = False
 
@@ -47,7 +49,7 @@ class SimulatedI2CDev:
 
 
 def test_mpu_through_smbus_adapter():
-    chip = FakeMPU6050()
+    chip = SimMPU6050()
     dev = SimulatedI2CDev(chip)
     i2c = SMBusI2C(smbus=dev).start()
     imu = MPU6050(i2c, range_g=4).start()
@@ -63,8 +65,8 @@ def test_mpu_through_smbus_adapter():
 
 
 def test_lis3dh_and_scan_through_smbus_adapter():
-    chip = FakeLIS3DH(address=0x19)
-    i2c = SMBusI2C(smbus=SimulatedI2CDev(chip, FakeMPU6050(address=0x69))).start()
+    chip = SimLIS3DH(address=0x19)
+    i2c = SMBusI2C(smbus=SimulatedI2CDev(chip, SimMPU6050(address=0x69))).start()
     assert i2c.scan() == [0x19, 0x69]
     imu = LIS3DH(i2c, address=0x19, range_g=2).start()
     chip.push(-300, 50, 990)
@@ -81,7 +83,7 @@ def test_missing_device_is_imu_error():
 
 
 def test_readfrom_mem_into_memoryview():
-    chip = FakeMPU6050()
+    chip = SimMPU6050()
     i2c = SMBusI2C(smbus=SimulatedI2CDev(chip)).start()
     buf = bytearray(4)
     i2c.readfrom_mem_into(0x68, 0x75, memoryview(buf)[:1])

@@ -1,8 +1,11 @@
-# MPU-6050/6500 and LIS3DH drivers against register-map fakes of the chips (tests/dual/fake_i2c.py).
+# MPU-6050/6500 and LIS3DH drivers against the register-level chip simulations (sim/chips/) on the simulated bus.
 from drivers.imu import IMUError, detect
 from drivers.imu.lis3dh import LIS3DH
 from drivers.imu.mpu6050 import MPU6050
-from tests.dual.fake_i2c import FakeI2C, FakeLIS3DH, FakeMPU6050, FlakyI2C
+from sim.chips.i2c import SimI2C
+from sim.chips.lis3dh import SimLIS3DH
+from sim.chips.mpu6050 import SimMPU6050
+from tests.dual.fake_i2c import FlakyI2C
 
 
 def raises(fn, *words):
@@ -21,8 +24,8 @@ def near(a, b, tol):
 
 
 def test_mpu_start_configures_range_rate_fifo():
-    chip = FakeMPU6050()
-    imu = MPU6050(FakeI2C(chip), range_g=8, rate_hz=100).start()
+    chip = SimMPU6050()
+    imu = MPU6050(SimI2C(chip), range_g=8, rate_hz=100).start()
     assert imu.model == "MPU-6050"
     assert chip.resets == 1
     assert chip.regs[0x6B] == 0x01 and chip.regs[0x6C] == 0x07
@@ -34,8 +37,8 @@ def test_mpu_start_configures_range_rate_fifo():
 
 def test_mpu_reads_milli_g_in_every_range():
     for rng, tol in ((2, 1), (4, 1), (8, 1), (16, 1)):
-        chip = FakeMPU6050()
-        imu = MPU6050(FakeI2C(chip), range_g=rng).start()
+        chip = SimMPU6050()
+        imu = MPU6050(SimI2C(chip), range_g=rng).start()
         chip.push(250, -1000, 1500 if rng > 2 else 1999)
         out = [0, 0, 0]
         imu.read_mg(out)
@@ -44,37 +47,37 @@ def test_mpu_reads_milli_g_in_every_range():
 
 
 def test_mpu_clips_at_range():
-    chip = FakeMPU6050()
-    imu = MPU6050(FakeI2C(chip), range_g=2).start()
+    chip = SimMPU6050()
+    imu = MPU6050(SimI2C(chip), range_g=2).start()
     chip.push(5000, -5000, 0)
     out = imu.read_mg([0, 0, 0])
     assert near(out[0], 2000, 1) and near(out[1], -2000, 1)
 
 
 def test_mpu_6500_is_accepted():
-    chip = FakeMPU6050(who_am_i=0x70)
-    imu = MPU6050(FakeI2C(chip)).start()
+    chip = SimMPU6050(who_am_i=0x70)
+    imu = MPU6050(SimI2C(chip)).start()
     assert imu.model == "MPU-6500"
 
 
 def test_mpu_wrong_chip_names_chip_and_value():
-    chip = FakeMPU6050(who_am_i=0x12)
-    text = raises(lambda: MPU6050(FakeI2C(chip)).start(), "MPU-6050", "0x12", "0x68")
+    chip = SimMPU6050(who_am_i=0x12)
+    text = raises(lambda: MPU6050(SimI2C(chip)).start(), "MPU-6050", "0x12", "0x68")
     assert "WHO_AM_I" in text
 
 
 def test_mpu_missing_chip_is_a_clear_error():
-    raises(lambda: MPU6050(FakeI2C(), address=0x69).start(), "MPU-6050", "0x69", "wiring")
+    raises(lambda: MPU6050(SimI2C(), address=0x69).start(), "MPU-6050", "0x69", "wiring")
 
 
 def test_mpu_bad_range_and_rate():
-    raises(lambda: MPU6050(FakeI2C(), range_g=3), "2, 4, 8, 16")
-    raises(lambda: MPU6050(FakeI2C(), rate_hz=5000), "rate")
+    raises(lambda: MPU6050(SimI2C(), range_g=3), "2, 4, 8, 16")
+    raises(lambda: MPU6050(SimI2C(), rate_hz=5000), "rate")
 
 
 def test_mpu_fifo_burst_in_order():
-    chip = FakeMPU6050()
-    imu = MPU6050(FakeI2C(chip), range_g=8).start()
+    chip = SimMPU6050()
+    imu = MPU6050(SimI2C(chip), range_g=8).start()
     for i in range(40):
         chip.push(i * 10, -i * 10, 1000)
     assert imu.fifo_count() == 40
@@ -89,8 +92,8 @@ def test_mpu_fifo_burst_in_order():
 
 
 def test_mpu_fifo_respects_out_size():
-    chip = FakeMPU6050()
-    imu = MPU6050(FakeI2C(chip)).start()
+    chip = SimMPU6050()
+    imu = MPU6050(SimI2C(chip)).start()
     for _ in range(10):
         chip.push(0, 0, 1000)
     out = [0] * 12
@@ -99,8 +102,8 @@ def test_mpu_fifo_respects_out_size():
 
 
 def test_mpu_fifo_overflow_resets_and_counts():
-    chip = FakeMPU6050()
-    imu = MPU6050(FakeI2C(chip)).start()
+    chip = SimMPU6050()
+    imu = MPU6050(SimI2C(chip)).start()
     for _ in range(200):  # 1200 bytes > 1024
         chip.push(0, 0, 1000)
     out = [0] * 96
@@ -112,8 +115,8 @@ def test_mpu_fifo_overflow_resets_and_counts():
 
 
 def test_mpu_burst_is_one_transaction():
-    chip = FakeMPU6050()
-    bus = FakeI2C(chip)
+    chip = SimMPU6050()
+    bus = SimI2C(chip)
     imu = MPU6050(bus).start()
     for _ in range(32):
         chip.push(0, 0, 1000)
@@ -123,8 +126,8 @@ def test_mpu_burst_is_one_transaction():
 
 
 def test_mpu_motion_wake():
-    chip = FakeMPU6050()
-    imu = MPU6050(FakeI2C(chip)).start()
+    chip = SimMPU6050()
+    imu = MPU6050(SimI2C(chip)).start()
     imu.enable_motion_wake(threshold_mg=100, duration_ms=1)
     assert chip.regs[0x1F] == 50 and chip.regs[0x38] == 0x40 and chip.regs[0x6B] & 0x20
     for _ in range(5):
@@ -139,22 +142,22 @@ def test_mpu_motion_wake():
 
 
 def test_mpu_6500_wake_on_motion_registers():
-    chip = FakeMPU6050(who_am_i=0x70)
-    imu = MPU6050(FakeI2C(chip)).start()
+    chip = SimMPU6050(who_am_i=0x70)
+    imu = MPU6050(SimI2C(chip)).start()
     imu.enable_motion_wake(threshold_mg=100)
     assert chip.regs[0x69] == 0xC0 and chip.regs[0x1F] == 25 and chip.regs[0x1E] == 0x06
 
 
 def test_mpu_bus_failure_mid_run_is_imu_error():
-    chip = FakeMPU6050()
+    chip = SimMPU6050()
     bus = FlakyI2C(12, chip)
     imu = MPU6050(bus)
     raises(lambda: [imu.start(), imu.read_mg([0, 0, 0]), imu.read_mg([0, 0, 0])], "MPU-6050", "0x68")
 
 
 def test_lis3dh_start_and_read():
-    chip = FakeLIS3DH()
-    imu = LIS3DH(FakeI2C(chip), range_g=8, rate_hz=100).start()
+    chip = SimLIS3DH()
+    imu = LIS3DH(SimI2C(chip), range_g=8, rate_hz=100).start()
     assert chip.regs[0x20] == 0x57
     assert chip.regs[0x23] == 0x80 | 0x20 | 0x08
     assert chip.regs[0x24] & 0x40 and chip.regs[0x2E] >> 6 == 2
@@ -167,8 +170,8 @@ def test_lis3dh_start_and_read():
 
 def test_lis3dh_ranges():
     for rng, step in ((2, 1), (4, 2), (8, 4), (16, 12)):
-        chip = FakeLIS3DH()
-        imu = LIS3DH(FakeI2C(chip), range_g=rng).start()
+        chip = SimLIS3DH()
+        imu = LIS3DH(SimI2C(chip), range_g=rng).start()
         chip.push(-1234, 567, 1000)
         out = [0] * 3
         assert imu.read_fifo(out) == 1
@@ -176,18 +179,18 @@ def test_lis3dh_ranges():
 
 
 def test_lis3dh_wrong_chip():
-    chip = FakeLIS3DH()
+    chip = SimLIS3DH()
     chip.regs[0x0F] = 0x44
-    raises(lambda: LIS3DH(FakeI2C(chip)).start(), "LIS3DH", "0x44", "0x33")
+    raises(lambda: LIS3DH(SimI2C(chip)).start(), "LIS3DH", "0x44", "0x33")
 
 
 def test_lis3dh_bad_rate():
-    raises(lambda: LIS3DH(FakeI2C(), rate_hz=99), "LIS3DH", "100")
+    raises(lambda: LIS3DH(SimI2C(), rate_hz=99), "LIS3DH", "100")
 
 
 def test_lis3dh_fifo_burst_rolls_over_samples():
-    chip = FakeLIS3DH()
-    bus = FakeI2C(chip)
+    chip = SimLIS3DH()
+    bus = SimI2C(chip)
     imu = LIS3DH(bus, range_g=8).start()
     for i in range(20):
         chip.push(i * 40, 1000, -i * 40)
@@ -203,8 +206,8 @@ def test_lis3dh_fifo_burst_rolls_over_samples():
 
 
 def test_lis3dh_fifo_overrun_keeps_newest():
-    chip = FakeLIS3DH()
-    imu = LIS3DH(FakeI2C(chip), range_g=16).start()
+    chip = SimLIS3DH()
+    imu = LIS3DH(SimI2C(chip), range_g=16).start()
     for i in range(50):
         chip.push(i * 100, 0, 0)
     out = [0] * 96
@@ -214,8 +217,8 @@ def test_lis3dh_fifo_overrun_keeps_newest():
 
 
 def test_lis3dh_motion_wake():
-    chip = FakeLIS3DH()
-    imu = LIS3DH(FakeI2C(chip), range_g=2).start()
+    chip = SimLIS3DH()
+    imu = LIS3DH(SimI2C(chip), range_g=2).start()
     for _ in range(3):
         chip.push(0, 0, 1000)
     imu.enable_motion_wake(threshold_mg=80)
@@ -238,24 +241,24 @@ def test_lis3dh_motion_wake():
 
 
 def test_detect_finds_each_chip():
-    assert isinstance(detect(FakeI2C(FakeMPU6050(address=0x69))), MPU6050)
-    imu = detect(FakeI2C(FakeLIS3DH(address=0x19)))
+    assert isinstance(detect(SimI2C(SimMPU6050(address=0x69))), MPU6050)
+    imu = detect(SimI2C(SimLIS3DH(address=0x19)))
     assert isinstance(imu, LIS3DH) and imu.address == 0x19
-    raises(lambda: detect(FakeI2C()), "no MPU-6050", "nothing")
+    raises(lambda: detect(SimI2C()), "no MPU-6050", "nothing")
 
 
 def test_detect_skips_a_clock_at_the_mpu_address():
-    rtc = FakeMPU6050(address=0x68, who_am_i=0x00)  # a DS3231 real-time clock also answers at 0x68
-    imu = detect(FakeI2C(rtc, FakeLIS3DH(address=0x18)))
+    rtc = SimMPU6050(address=0x68, who_am_i=0x00)  # a DS3231 real-time clock also answers at 0x68
+    imu = detect(SimI2C(rtc, SimLIS3DH(address=0x18)))
     assert isinstance(imu, LIS3DH)
-    raises(lambda: detect(FakeI2C(rtc)), "0x68", "WHO_AM_I", "0x00")
+    raises(lambda: detect(SimI2C(rtc)), "0x68", "WHO_AM_I", "0x00")
 
 
 def test_driver_sample_feeds_detector():
     from drivers.shake import ShakeDetector
 
-    chip = FakeMPU6050()
-    imu = MPU6050(FakeI2C(chip)).start()
+    chip = SimMPU6050()
+    imu = MPU6050(SimI2C(chip)).start()
     det = ShakeDetector()
     out = [0] * 96
     t = 0

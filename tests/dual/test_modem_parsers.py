@@ -13,7 +13,7 @@ from drivers.modem import (
     parse_registration,
     valid_number,
 )
-from drivers.modems import Generic, by_name, detect
+from drivers.modems import Generic, detect, quirks_for
 from drivers.modems.a7670 import parse_cpsi
 from drivers.modems.quectel import parse_qeng
 from drivers.modems.sim800 import parse_ceng
@@ -111,7 +111,7 @@ def test_model_detection_and_numbers():
     assert detect("SIMCOM INCORPORATED", "SIMCOM_SIM7600E-H").name == "a7670"
     assert detect("Quectel", "EC25").name == "quectel" and detect("Quectel", "BG95-M3").name == "quectel"
     assert detect(None, None).name == "generic" and isinstance(detect("Huawei", "E173"), Generic)
-    assert by_name("sim7600").name == "a7670" and by_name("bg95").name == "quectel"
+    assert quirks_for("sim7600").name == "a7670" and quirks_for("bg95").name == "quectel"
     assert valid_number("+22376123456") and valid_number("112") and valid_number("0" * 20)
     for bad in ("12", "+12", "0" * 21, "+", "", "22376 123456", "+223-76", None, 22376123456):
         assert not valid_number(bad), bad

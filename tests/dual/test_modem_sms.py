@@ -265,11 +265,11 @@ def test_handler_failure_keeps_the_sms_and_it_is_retried():
         await pause(40)
         first = (list(deleted), list(calls))
         # the worker's housekeeping lists the SIM again once stored_retry_ms passed: the second try succeeds
-        modem.stored_retry_ms = 0
+        modem.inbox.stored_retry_ms = 0
         for _ in range(100):
             if deleted:
                 break
-            modem._wake.set()
+            modem.inbox.wake.set()
             await pause(5)
         return first
 
@@ -361,7 +361,7 @@ def test_incomplete_concatenation_waits_on_the_sim_then_is_delivered_flagged():
     async def body():
         await modem.fetch_stored()
         waiting = (list(got), list(deleted))
-        modem._wake.set()
+        modem.inbox.wake.set()
         await pause(40)
         return waiting
 

@@ -1,11 +1,13 @@
-# The simulator's accelerometer (sim/chips/imu.py) under the REAL LIS3DH driver, and the simulated board's
-# control line that feeds it ("imu x,y,z;..."). Runs on CPython and on the MicroPython unix port.
+# The simulated LIS3DH (sim/chips/lis3dh.py) under the REAL LIS3DH driver, the simulated board's chip simulation
+# for each model the firmware drives, and the board's control line that feeds it ("imu x,y,z;..."). Runs on
+# CPython and on the MicroPython unix port.
 import gc
 
-from drivers.imu import IMUError, detect
+from drivers.imu import CHIPS, IMUError, build, detect
 from drivers.imu.lis3dh import LIS3DH
-from sim.chips.imu import SimI2C, SimLIS3DH
-from sim.device.board import _Control
+from sim.chips.i2c import SimI2C
+from sim.chips.lis3dh import SimLIS3DH
+from sim.device.board import ACCELEROMETERS, _Control, simulated_accelerometer
 
 
 def started(range_g=8):
@@ -94,6 +96,31 @@ def test_a_loose_wire_is_an_imu_error_naming_the_chip():
         assert "LIS3DH at I2C address 0x19 does not answer" in str(exc)
     chip.push(0, -1000, 0)
     assert imu.read_fifo([0] * 96) == 1
+
+
+def test_the_board_simulates_every_chip_the_firmware_drives():
+    assert [row[0] for row in ACCELEROMETERS] == [row[0] for row in CHIPS]
+    for model in ("LIS3DH", "MPU-6050", "mpu6500"):
+        bus = SimI2C()
+        chip = bus.attach(simulated_accelerometer(model, 0x19 if model == "LIS3DH" else 0x69))
+        imu = build(bus, model, address=chip.address).start()
+        assert imu.NAME in ("LIS3DH", "MPU-6050")
+        for _ in range(5):
+            chip.push(0, -1000, 0)
+        out = [0] * 96
+        assert imu.read_fifo(out) == 5, model
+        assert out[1] == -1000 and out[13] == -1000, (model, out[:15])
+        imu.enable_motion_wake(threshold_mg=124)
+        chip.push(0, -1000, 0)
+        chip.push(900, -1000, 0)
+        chip.push(-900, -1000, 0)  # two samples of movement: the MPU-6050's motion duration is 2 ms
+        assert chip.int_asserted, model  # what the board's sleep wakes on
+        assert imu.motion_woke() and not chip.int_asserted, model
+    try:
+        simulated_accelerometer("ADXL345", 0x53)
+        raise AssertionError("no error")
+    except IMUError as exc:
+        assert "ADXL345" in str(exc) and "LIS3DH" in str(exc)
 
 
 class LinesUART:

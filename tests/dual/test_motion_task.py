@@ -1,5 +1,5 @@
 # The firmware's motion task (firmware/motion.py) on the REAL LIS3DH driver over the simulator's chip
-# (sim/chips/imu.py): sample times, shake and fall callbacks, FIFO overrun, ticks wrap, a failing bus, and no
+# (sim/chips/lis3dh.py): sample times, shake and fall callbacks, FIFO overrun, ticks wrap, a failing bus, and no
 # allocation per sample on MicroPython. Runs on CPython and on the MicroPython unix port.
 import gc
 import math
@@ -7,7 +7,8 @@ import math
 from drivers.compat import asleep_ms, ticks_add, ticks_diff
 from drivers.imu.lis3dh import LIS3DH
 from firmware.motion import BURST, MotionTask
-from sim.chips.imu import SimI2C, SimLIS3DH
+from sim.chips.i2c import SimI2C
+from sim.chips.lis3dh import SimLIS3DH
 
 UPRIGHT = (0, -1000, 0)
 

@@ -1,12 +1,21 @@
 """NMEA parser: each sentence type and talker, checksums, and survival of what real UARTs deliver
 (garbage, cut lines, binary noise, over-long lines, byte-by-byte arrival). Runs on MicroPython too."""
-from drivers.nmea import MAX_LINE, NMEAError, NMEAParser, frame, parse_sentence
+from drivers.gps import GPS
+from drivers.nmea import MAX_LINE, NMEAError, NMEAParser, _InPlace, frame, parse_sentence
 
 GGA = b"$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47\r\n"
 RMC = b"$GNRMC,101530.50,A,1325.90200,N,00612.94200,W,1.5,271.3,230526,0.5,W,D,S*50\r\n"
 GSV411 = b"$GLGSV,3,3,09,70,10,200,25,1*42\r\n"
 GSA411 = b"$BDGSA,A,3,201,205,210,,,,,,,,,,1.9,1.1,1.5,4*00\r\n"
 ZDA = b"$GPZDA,235959.00,31,12,2026,00,00*60\r\n"
+
+
+def test_these_tests_run_the_devices_decoder_on_both_runtimes():
+    # The CPython split decoder (drivers/nmea_split.py) is chosen only by who imports it: what the device runs,
+    # the GPS state included, decodes in place everywhere, so every test here proves the device's decoder.
+    assert isinstance(NMEAParser()._decoder, _InPlace)
+    assert isinstance(GPS().parser._decoder, _InPlace)
+    assert not NMEAParser()._lines
 
 
 def _err(line, **kw):

@@ -1,14 +1,15 @@
-# The PCF8563 RTC driver (drivers/rtc/pcf8563.py) against the simulated chip (sim/chips/rtc.py), on the
-# simulator's I2C bus (sim/chips/imu.py) and on the tests' FakeI2C (sim/motion.py). Time comes from an injected
+# The PCF8563 RTC driver (drivers/rtc/pcf8563.py) against the simulated chip (sim/chips/pcf8563.py), on the
+# simulated I2C bus (sim/chips/i2c.py), alone or beside the accelerometer. Time comes from an injected
 # clock the tests move by hand: nothing here waits or measures real time.
 import gc
 import sys
 
 from drivers.rtc import RTCError, civil_from_days, days_from_civil, from_epoch, to_epoch, weekday
 from drivers.rtc.pcf8563 import ALARM, MAX_EPOCH, PCF8563, TIMER
-from sim.chips.imu import SimI2C, SimLIS3DH
-from sim.chips.rtc import SimPCF8563
-from tests.dual.fake_i2c import FakeI2C, FakeLIS3DH, FlakyI2C
+from sim.chips.i2c import SimI2C
+from sim.chips.lis3dh import SimLIS3DH
+from sim.chips.pcf8563 import SimPCF8563
+from tests.dual.fake_i2c import FlakyI2C
 
 MINUTE = 60 * 1000
 HOUR = 60 * MINUTE
@@ -86,7 +87,7 @@ def test_lost_power_follows_vl_and_a_stopped_clock():
 
 def test_absent_chip_is_a_clear_error():
     raises(lambda: PCF8563(SimI2C()).start(), "PCF8563", "0x51", "does not answer", "wiring", "power")
-    raises(lambda: PCF8563(FakeI2C(), address=0x52).start(), "0x52", "does not answer")
+    raises(lambda: PCF8563(SimI2C(), address=0x52).start(), "0x52", "does not answer")
     t, chip, bus, rtc = rig()
     chip.absent = True
     raises(rtc.start, "PCF8563", "0x51", "does not answer")
@@ -481,10 +482,10 @@ def test_on_the_simulator_bus_beside_the_accelerometer():
     assert chip.int_asserted and rtc.fired() == TIMER
 
 
-def test_on_the_tests_fake_bus():
+def test_on_a_bus_built_with_its_chips():
     t = [0]
     chip = SimPCF8563(clock=lambda: t[0])
-    bus = FakeI2C(FakeLIS3DH(), chip)
+    bus = SimI2C(SimLIS3DH(), chip)
     rtc = PCF8563(bus).start()
     rtc.set_epoch(849620485)
     assert rtc.datetime() == (2026, 12, 3, 3, 13, 41, 25)

@@ -15,6 +15,7 @@ from drivers.alert import parse_ack
 from hub.bus import Bus, Event
 from hub.console.sample import BAMAKO, XSS_NAME, record_sample, sample_config, sample_sms
 from hub.console.server import ConsoleServer
+from hub.hops import Hops
 from hub.inbound.ingest import Ingest
 from hub.incidents.liveness import Liveness
 from hub.incidents.operator import OperatorActions
@@ -39,9 +40,10 @@ class Hub:
         self.config = sample_config(tmp_path / "deme.db")
         self.store = Store(self.config.database).open()
         self.bus = Bus()
-        self.actions = OperatorActions(self.store, self.bus, self.config)
-        self.liveness = Liveness(self.store, self.bus, self.config, started_at=started_at).start()
-        self.ingest = Ingest(self.store, self.bus, self.config, Timeline(), on_heard=self.liveness.heard)
+        hops = Hops(self.store, self.bus, Timeline())
+        self.actions = OperatorActions(self.store, hops, self.config)
+        self.liveness = Liveness(self.store, hops, self.config, started_at=started_at).start()
+        self.ingest = Ingest(self.store, hops, self.config, on_heard=self.liveness.heard)
         self.console = ConsoleServer(self.store, self.bus, self.actions, self.config, liveness=self.liveness).start()
 
     def record(self, device_id="W1", counter=1, **kwargs):

@@ -5,8 +5,8 @@ import pytest
 
 from drivers.rtc.pcf8563 import PCF8563
 from hub.design import hardware_data
-from sim.chips.fakes import FakeI2C
-from sim.chips.rtc import SimPCF8563
+from sim.chips.i2c import SimI2C
+from sim.chips.pcf8563 import SimPCF8563
 from tests.hardware.test_hardware_board import BOARD, SimMachine
 
 
@@ -48,7 +48,7 @@ def rig(build, world):
 def test_a_press_ends_a_dormant_sleep_and_the_rtc_is_released():
     t = [0]
     chip = SimPCF8563(clock=lambda: t[0])
-    rtc = PCF8563(FakeI2C(chip)).start()
+    rtc = PCF8563(SimI2C(chip)).start()
 
     def press(machine, ms):
         assert ms is None  # with the RTC: dormant, no timer of the chip's own
@@ -69,7 +69,7 @@ def test_a_press_ends_a_dormant_sleep_and_the_rtc_is_released():
 def test_the_rtc_timer_ends_a_dormant_sleep_for_the_heartbeat():
     t = [0]
     chip = SimPCF8563(clock=lambda: t[0])
-    rtc = PCF8563(FakeI2C(chip)).start()
+    rtc = PCF8563(SimI2C(chip)).start()
 
     def heartbeat_comes(machine, ms):
         t[0] += 3600 * 1000  # an hour later the PCF8563's countdown has run out...

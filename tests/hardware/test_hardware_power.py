@@ -6,6 +6,7 @@ import sys
 import pytest
 from gpiozero.pins.mock import MockFactory
 
+from drivers.modems.models import power_key_timing
 from hub.config import ConfigError
 from hub.platform.modem_power import CommandModemPower, GpioModemPower, ModemPowerError, modem_power_from_config
 from sim.network import GSMNetwork
@@ -15,7 +16,7 @@ from sim.network.control import ControlServer
 def test_gpio_power_cycle_is_two_pwrkey_pulses():
     factory = MockFactory()
     power = GpioModemPower(17, model="sim800", pin_factory=factory).start()
-    power.timing = {"pulse_s": 0.05, "off_wait_s": 0.05, "boot_s": 0.01}
+    power.timing = {"off_ms": 50, "off_wait_ms": 50, "on_ms": 50, "boot_ms": 10}
     asyncio.run(power.cycle())
     pin = factory.pin(17)
     states = [state for _t, state in [(c.timestamp, c.state) for c in pin.states]]
@@ -25,7 +26,7 @@ def test_gpio_power_cycle_is_two_pwrkey_pulses():
 
 def test_config_spec_builds_the_right_power_object():
     assert isinstance(modem_power_from_config("gpio:17", "SIM800L"), GpioModemPower)
-    assert modem_power_from_config("gpio:17", "SIM800L").timing["pulse_s"] == 1.2
+    assert modem_power_from_config("gpio:17", "SIM800L").timing["on_ms"] == 1200
     command = modem_power_from_config("exec:uhubctl -a cycle -l 1-1 -p '2'")
     assert isinstance(command, CommandModemPower) and command.argv == ["uhubctl", "-a", "cycle", "-l", "1-1", "-p", "2"]
     assert modem_power_from_config(None) is None
@@ -35,6 +36,29 @@ def test_config_spec_builds_the_right_power_object():
     for bad in ("exec:", "exec:   ", "exec:'unclosed"):
         with pytest.raises(ConfigError, match="after \"exec:\""):
             modem_power_from_config(bad)
+
+
+def test_gpio_power_presses_off_then_on_for_the_models_own_times(monkeypatch):
+    factory = MockFactory()
+    power = GpioModemPower(17, model="A7670E", pin_factory=factory).start()
+    slept = []
+
+    async def record(seconds):
+        slept.append(seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", record)
+    asyncio.run(power.cycle())
+    monkeypatch.undo()
+    power.stop()
+    t = power_key_timing("A7670")
+    assert slept == [t["off_ms"] / 1000, t["off_wait_ms"] / 1000, t["on_ms"] / 1000, t["boot_ms"] / 1000]
+    assert (t["on_ms"], t["off_ms"]) == (500, 3000)  # A76XX Hardware Design: Ton typ. 500 ms, Toff >= 2.5 s
+
+
+def test_gpio_power_without_a_model_with_known_timings_names_the_models():
+    for model in (None, "generic", "nokia3310"):
+        with pytest.raises(ConfigError, match=r"\[modem\] model: .*known: SIM800L, A7670, SIM7600, EC25, BG95"):
+            modem_power_from_config("gpio:17", model)
 
 
 def test_a_failing_power_command_is_a_visible_error():

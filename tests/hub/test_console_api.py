@@ -6,10 +6,11 @@ import urllib.request
 
 import pytest
 
-from drivers.alert import parse_ack
+from drivers.alert import CATEGORIES, EVENT_CLASSES, EVENTS, STATUS_EVENTS, STATUSES, URGENT_EVENTS, parse_ack
 from hub.bus import Bus, Event
 from hub.console.sample import XSS_NAME, record_sample, sample_config
 from hub.console.server import RESYNC, ClientFeed, ConsoleServer
+from hub.hops import Hops
 from hub.incidents.operator import OperatorActions
 from hub.store import Store
 
@@ -23,7 +24,7 @@ class Hub:
         self.config = sample_config(tmp_path / "deme.db")
         self.store = store_class(self.config.database).open()
         self.bus = Bus()
-        self.actions = OperatorActions(self.store, self.bus, self.config)
+        self.actions = OperatorActions(self.store, Hops(self.store, self.bus), self.config)
         self.console = ConsoleServer(self.store, self.bus, self.actions, self.config, **console_args).start()
 
     def record(self, device_id="W1", counter=1, **kwargs):
@@ -271,6 +272,32 @@ def test_page_and_static_files_are_served_with_a_strict_content_policy(hub):
             assert response.read()
     page = urllib.request.urlopen(hub.console.url + "/", timeout=TIMEOUT).read().decode()
     assert "http://" not in page and "https://" not in page  # nothing fetched from the internet
+
+
+def test_meta_serves_the_tables_the_page_would_otherwise_keep_a_copy_of(hub):
+    status, meta = request(hub, "GET", "/api/meta")
+    assert status == 200
+    assert meta["events"]["SOS"] == ["urgent", "contacts"]
+    assert meta["events"]["HB"] == ["silent", "status"]
+    assert meta["events"] == {event: list(classes) for event, classes in EVENT_CLASSES.items()}
+    assert list(meta["events"]) == list(EVENTS)
+    assert meta["categories"] == list(CATEGORIES) and meta["statuses"] == list(STATUSES)
+    assert meta["device_statuses"] == ["silent", "low_battery", "unknown", "ok"]  # worst first
+    assert meta["states"] == ["new", "acknowledged", "dispatched", "resolved"]
+    assert meta["actions"] == {"acknowledge": ["new"], "dispatch": ["new", "acknowledged"],
+                               "resolve": ["new", "acknowledged", "dispatched"]}
+    # What the page derives from it: its urgent, low-priority and not-an-incident sets.
+    assert [e for e, classes in meta["events"].items() if "urgent" in classes] == list(URGENT_EVENTS)
+    assert [e for e, classes in meta["events"].items() if "low" in classes] == ["LOWBAT"]
+    assert [e for e, classes in meta["events"].items() if "status" in classes] == list(STATUS_EVENTS)
+
+
+def test_the_page_keeps_no_copy_of_the_event_classes(hub):
+    script = urllib.request.urlopen(hub.console.url + "/static/console.js", timeout=TIMEOUT).read().decode()
+    assert "/api/meta" in script
+    for code in EVENTS:
+        if code != "DUR":  # duress has words of its own on the page (its banner), by its code
+            assert f'"{code}"' not in script, code
 
 
 def test_binds_to_loopback_by_default(hub):

@@ -5,6 +5,7 @@ import time
 from hub.bus import Event
 from hub.console.sample import record_sample, sample_sms
 from hub.console.server import ConsoleServer
+from hub.hops import Hops
 from hub.inbound.ingest import Ingest
 from hub.incidents.liveness import Liveness
 from hub.timeline import Timeline
@@ -19,9 +20,9 @@ class DeviceHub(Hub):
     def __init__(self, tmp_path, started_ago_s=0.0):
         super().__init__(tmp_path)
         self.console.stop()
-        self.liveness = Liveness(self.store, self.bus, self.config, Timeline(),
-                                 started_at=time.time() - started_ago_s).start()
-        self.ingest = Ingest(self.store, self.bus, self.config, Timeline(), on_heard=self.liveness.heard)
+        hops = Hops(self.store, self.bus, Timeline())
+        self.liveness = Liveness(self.store, hops, self.config, started_at=time.time() - started_ago_s).start()
+        self.ingest = Ingest(self.store, hops, self.config, on_heard=self.liveness.heard)
         self.console = ConsoleServer(self.store, self.bus, self.actions, self.config,
                                      liveness=self.liveness).start()
 

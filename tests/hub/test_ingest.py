@@ -4,6 +4,7 @@ import pytest
 
 from drivers.alert import MAC_HEX_DIGITS, encode_ack, parse_ack
 from hub.bus import Bus
+from hub.hops import Hops
 from hub.inbound.ingest import Ingest
 from hub.store import Store
 from hub.timeline import Timeline
@@ -17,7 +18,7 @@ def hub(tmp_path):
     bus = Bus()
     events = []
     bus.subscribe(events.append)
-    ingest = Ingest(store, bus, config, Timeline(tmp_path / "timeline.jsonl"))
+    ingest = Ingest(store, Hops(store, bus, Timeline(tmp_path / "timeline.jsonl")), config)
     yield ingest, store, events
     store.close()
 

@@ -10,6 +10,7 @@ import pytest
 from drivers.alert import encode_alert, parse_ack
 from hub.bus import Bus
 from hub.config import ConfigError, parse_config
+from hub.hops import Hops
 from hub.inbound.ingest import Ingest
 from hub.incidents.liveness import Liveness
 from hub.outputs import mqtt_out
@@ -39,9 +40,9 @@ class Hub:
         self.events = []
         self.bus.subscribe(self.events.append)
         self.timeline_path = tmp_path / "timeline.jsonl"
-        timeline = Timeline(self.timeline_path)
-        self.liveness = Liveness(self.store, self.bus, self.config, timeline, started_at=T0).start()
-        self.ingest = Ingest(self.store, self.bus, self.config, timeline, on_heard=self.liveness.heard)
+        self.hops = Hops(self.store, self.bus, Timeline(self.timeline_path))
+        self.liveness = Liveness(self.store, self.hops, self.config, started_at=T0).start()
+        self.ingest = Ingest(self.store, self.hops, self.config, on_heard=self.liveness.heard)
 
     def receive(self, text, t, via="sms"):
         sender = W1_PHONE if via == "sms" else "W1"
@@ -178,7 +179,8 @@ def test_silence_survives_a_restart_without_being_raised_again(tmp_path):
     first.close()
     # The hub restarts later: the device is still silent, and staff were already told.
     second = Hub(tmp_path)
-    second.liveness = Liveness(second.store, second.bus, second.config, started_at=T0 + 10 * HOUR).start()
+    second.liveness = Liveness(second.store, Hops(second.store, second.bus), second.config,
+                               started_at=T0 + 10 * HOUR).start()
     second.ingest.on_heard = second.liveness.heard
     assert second.liveness.check(T0 + 10 * HOUR + 60) == []
     assert second.status(T0 + 10 * HOUR + 60)["status"] == "silent"
@@ -208,7 +210,7 @@ def test_a_per_device_heartbeat_period_sets_its_own_limit(tmp_path):
     assert config.devices["W1"].heartbeat_min == 30 and config.devices["W2"].heartbeat_min == 240
     store = Store(config.database).open()
     try:
-        liveness = Liveness(store, Bus(), config, started_at=T0).start()
+        liveness = Liveness(store, Hops(store, Bus()), config, started_at=T0).start()
         assert liveness.check(T0 + 66 * 60) == [("device.silent", "W1")]     # 2 x 30 + 5 min
         assert liveness.check(T0 + 484 * 60) == []                           # W2: 2 x 240 + 5 min, not yet
         assert liveness.check(T0 + 486 * 60) == [("device.silent", "W2")]

@@ -6,8 +6,10 @@ from drivers.imu.lis3dh import LIS3DH
 from drivers.imu.mpu6050 import MPU6050
 from drivers.shake import ShakeDetector
 from hub.recordings import to_device
-from sim.chips.fakes import FakeI2C, FakeLIS3DH, FakeMPU6050, replay
-from sim.motion import synthetic_shake
+from sim.chips.i2c import SimI2C
+from sim.chips.lis3dh import SimLIS3DH
+from sim.chips.mpu6050 import SimMPU6050
+from sim.motion import replay, synthetic_shake
 
 
 def test_to_device_resamples_and_clips():
@@ -55,8 +57,8 @@ def _through_chip(chip, driver, samples):
 def test_recording_replayed_through_each_chip_and_driver():
     samples, onset, _ = synthetic_shake(random.Random(11), freq_hz=5.0, amp_g=4.0, duration_s=2.0,
                                         position="wrist")
-    for chip, cls in ((FakeMPU6050(), MPU6050), (FakeLIS3DH(), LIS3DH)):
-        driver = cls(FakeI2C(chip), range_g=8).start()
+    for chip, cls in ((SimMPU6050(), MPU6050), (SimLIS3DH(), LIS3DH)):
+        driver = cls(SimI2C(chip), range_g=8).start()
         hits = _through_chip(chip, driver, samples)
         assert len(hits) == 1, cls
         assert abs(hits[0][1] - onset) <= 150

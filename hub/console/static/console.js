@@ -4,10 +4,15 @@
 "use strict";
 
 (function () {
-  const URGENT = new Set(["SOS", "FALL", "DUR"]);
-  const LOW_PRIORITY = new Set(["LOWBAT"]);  // someone may need to visit the wearer, nobody is in danger yet
-  const NOT_INCIDENTS = new Set(["HB"]);     // heartbeats feed the device list, never the alert list
-  const STATE_RANK = { new: 0, acknowledged: 1, dispatched: 2, resolved: 3 };
+  // Which event codes are urgent, low priority (someone may need to visit the wearer, nobody is in danger yet) or
+  // no incident at all (heartbeats feed the device list, never the alert list): the hub's one table
+  // (drivers/alert.py EVENT_CLASSES), read from /api/meta before anything is shown.
+  let urgentEvents = new Set();
+  let lowPriorityEvents = new Set();
+  let statusEvents = new Set();
+  let stateRank = {};                // alert state -> its place in the order states move forward (/api/meta)
+  let allowedFrom = {};              // action -> the states it is allowed from (/api/meta)
+  let deviceRank = {};               // device status -> its place in the device list, worst first (/api/meta)
   const SVG_NS = "http://www.w3.org/2000/svg";
   const SKETCH = 180;               // px, square
   const SKETCH_MAX_M = 10000;       // other alerts further than this are counted, not drawn
@@ -124,7 +129,7 @@
 
   // -- ordering: unhandled first, urgent before information, newest first ----------------------------------
   function sortKey(a) {
-    return [STATE_RANK[a.state] ?? 9, URGENT.has(a.event) ? 0 : LOW_PRIORITY.has(a.event) ? 2 : 1, -a.received_at, -a.id];
+    return [stateRank[a.state] ?? 9, urgentEvents.has(a.event) ? 0 : lowPriorityEvents.has(a.event) ? 2 : 1, -a.received_at, -a.id];
   }
 
   function compare(a, b) {
@@ -158,7 +163,7 @@
 
   function updateCounters(list) {
     const unacked = list.filter((a) => a.state === "new");
-    const urgent = unacked.filter((a) => URGENT.has(a.event));
+    const urgent = unacked.filter((a) => urgentEvents.has(a.event));
     const duress = urgent.filter((a) => a.event === "DUR");
     const counter = document.getElementById("counter");
     counter.textContent = String(unacked.length);
@@ -176,15 +181,15 @@
   }
 
   function card(a, list) {
-    const urgent = URGENT.has(a.event);
+    const urgent = urgentEvents.has(a.event);
     const classes = ["alert", "state-" + a.state, urgent ? "urgent" : "info", "event-" + a.event];
-    if (LOW_PRIORITY.has(a.event)) classes.push("low-priority");
+    if (lowPriorityEvents.has(a.event)) classes.push("low-priority");
     const el = h("article", { class: classes.join(" "), id: "alert-" + a.id, "data-id": a.id, "data-state": a.state });
     el.appendChild(h("header", { class: "head" },
       h("span", { class: "event" }, eventName(a.event)),
       h("span", { class: "category" }, categoryName(a.category)),
       h("span", { class: "badge badge-" + a.state }, t("state_" + a.state)),
-      LOW_PRIORITY.has(a.event) ? h("span", { class: "badge badge-low" }, t("low_priority")) : null,
+      lowPriorityEvents.has(a.event) ? h("span", { class: "badge badge-low" }, t("low_priority")) : null,
       h("span", { class: "age", "data-t": a.received_at }, ago(a.received_at)),
     ));
     if (a.event === "DUR") {
@@ -254,11 +259,8 @@
 
   function actionsFor(a) {
     const box = h("div", { class: "actions" });
-    const can = {
-      acknowledge: a.state === "new",
-      dispatch: a.state === "new" || a.state === "acknowledged",
-      resolve: a.state !== "resolved",
-    };
+    const can = {};
+    for (const [action, states] of Object.entries(allowedFrom)) can[action] = states.includes(a.state);
     box.appendChild(h("button", {
       type: "button", class: "act acknowledge", "data-action": "acknowledge", disabled: !can.acknowledge,
       onclick: () => act(a.id, "acknowledge", {}),
@@ -342,7 +344,7 @@
     box.appendChild(svg("line", { x1: 6, y1: c, x2: SKETCH - 6, y2: c, class: "sk-grid" }));
     for (const { o, d } of others) {
       const x = c + d.x * scale, y = c - d.y * scale;
-      box.appendChild(svg("circle", { cx: x, cy: y, r: 4, class: "sk-other" + (URGENT.has(o.event) ? " urgent" : "") }));
+      box.appendChild(svg("circle", { cx: x, cy: y, r: 4, class: "sk-other" + (urgentEvents.has(o.event) ? " urgent" : "") }));
       box.appendChild(svg("text", { x: x + 6, y: y + 4, class: "sk-label" }, o.device_id));
     }
     box.appendChild(svg("circle", { cx: c, cy: c, r: Math.max(acc * scale, 2), class: "sk-acc" }));
@@ -396,11 +398,9 @@
   }
 
   // -- the wearables: last heard, battery, silent ------------------------------------------------------------
-  const DEVICE_RANK = { silent: 0, low_battery: 1, unknown: 2, ok: 3 };
-
   function renderDevices() {
     const list = Array.from(devices.values()).sort((x, y) =>
-      (DEVICE_RANK[x.status] ?? 9) - (DEVICE_RANK[y.status] ?? 9) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+      (deviceRank[x.status] ?? 9) - (deviceRank[y.status] ?? 9) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
     document.getElementById("device-rows").replaceChildren(...list.map(deviceRow));
     const silent = list.filter((d) => d.status === "silent");
     const banner = document.getElementById("silent-banner");
@@ -460,7 +460,7 @@
       clockOffset = data.now - Date.now() / 1000;
       // Alerts resolved during this session stay visible (at the bottom) until the page is reloaded.
       for (const [id, a] of alerts) if (a.state !== "resolved") alerts.delete(id);
-      for (const a of data.alerts) if (!NOT_INCIDENTS.has(a.event)) alerts.set(a.id, a);
+      for (const a of data.alerts) if (!statusEvents.has(a.event)) alerts.set(a.id, a);
       loaded = true;
       render();
     } catch (err) {
@@ -472,11 +472,11 @@
   // a slow action response must not overwrite a newer copy that came over the event stream.
   function freshness(a) {
     const settled = (a.outbox || []).filter((m) => m.state !== "pending").length;
-    return [STATE_RANK[a.state] ?? 0, (a.hops || []).length, (a.outbox || []).length, settled];
+    return [stateRank[a.state] ?? 0, (a.hops || []).length, (a.outbox || []).length, settled];
   }
 
   function upsert(a) {
-    if (!a || a.id === undefined || NOT_INCIDENTS.has(a.event)) return;
+    if (!a || a.id === undefined || statusEvents.has(a.event)) return;
     const current = alerts.get(a.id);
     if (current) {
       const fa = freshness(a), fc = freshness(current);
@@ -497,7 +497,7 @@
   }
 
   function notifyNew(a) {
-    if (!URGENT.has(a.event) || !document.hidden || !("Notification" in window)) return;
+    if (!urgentEvents.has(a.event) || !document.hidden || !("Notification" in window)) return;
     if (Notification.permission !== "granted") return;
     try {
       new Notification(eventName(a.event) + " — " + (a.wearer ?? a.device_id), {
@@ -623,8 +623,35 @@
     }
   }
 
+  async function loadMeta() {
+    const response = await fetch("/api/meta", { cache: "no-store" });
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    const meta = await response.json();
+    const inClass = (name) => new Set(Object.keys(meta.events).filter((code) => meta.events[code].includes(name)));
+    urgentEvents = inClass("urgent");
+    lowPriorityEvents = inClass("low");
+    statusEvents = inClass("status");
+    const ranks = (names) => Object.fromEntries(names.map((name, rank) => [name, rank]));
+    stateRank = ranks(meta.states);
+    allowedFrom = meta.actions;
+    deviceRank = ranks(meta.device_statuses);
+  }
+
+  // Without the event classes an SOS would look like any other alert: keep asking until the hub answers.
+  async function loadMetaUntilLoaded() {
+    for (;;) {
+      try {
+        await loadMeta();
+        return;
+      } catch (err) {
+        notice(t("load_failed", { error: String(err.message || err) }));
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+      }
+    }
+  }
+
   // -- start ---------------------------------------------------------------------------------------------------
-  function start() {
+  async function start() {
     document.documentElement.lang = lang;
     for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
     const toggle = document.getElementById("lang-toggle");
@@ -641,6 +668,7 @@
     input.addEventListener("input", () => {
       try { localStorage.setItem("deme.operator", input.value.trim()); } catch (e) { /* storage disabled */ }
     });
+    await loadMetaUntilLoaded();
     render();
     connect();
     setInterval(tick, 1000);

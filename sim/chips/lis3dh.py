@@ -1,20 +1,24 @@
-"""A simulated LIS3DH on a simulated I2C bus, for the simulator's board (sim/device/board.py): the firmware runs
-the REAL chip driver (drivers/imu/lis3dh.py) and its FIFO bursts, and the samples come from the simulated world
-(sim/wearable.py streams them over the control pty, board_sim parses them and calls `SimLIS3DH.push`).
+"""A simulated STMicroelectronics LIS3DH accelerometer, register by register, for both runtimes and both uses: the
+simulated board's live feed (sim/device/board.py: the firmware runs the REAL chip driver drivers/imu/lis3dh.py and
+its FIFO bursts on samples streamed by sim/wearable.py) and the tests' register-map replays (`push` one sample
+period at a time, then read with the driver). It plugs into the simulated bus of sim/chips/i2c.py.
 
-MicroPython and CPython. Allocation-free per sample: the FIFO is a ring of 32 x 6 bytes made once; a pushed sample
-is encoded into it in place. Register behaviour modelled (LIS3DH datasheet DocID17530): WHO_AM_I 0x33; power-down
-until CTRL_REG1 sets a rate; range and 12-bit high-resolution / 10-bit normal encoding from CTRL_REG4; FIFO
-(CTRL_REG5 FIFO_EN, FIFO_CTRL bypass/FIFO/stream) with FIFO_SRC (OVRN, EMPTY, FSS); multi-byte access only with
-the sub-address MSB, rolling back from OUT_Z_H to OUT_X_L while the FIFO is on (one burst reads several samples);
-INT1 high events on |a - reference| (HP_IA1) above INT1_THS, latched until INT1_SRC is read.
-The simulator's own Python-side chips (sim/motion.py) model the same registers for the CPython tests.
+Allocation-free per sample (the simulated wearable's heap is small): the FIFO is a ring of 32 x 6 bytes made once;
+a pushed sample is encoded into it in place. Register behaviour modelled (LIS3DH datasheet DocID17530): WHO_AM_I
+0x33; power-down until CTRL_REG1 sets a rate; range and 12-bit high-resolution / 10-bit normal encoding from
+CTRL_REG4, clipped at the full scale; BOOT self-clears and keeps the registers; FIFO (CTRL_REG5 FIFO_EN, FIFO_CTRL
+bypass/FIFO/stream; bypass empties it) with FIFO_SRC (OVRN, EMPTY, FSS): stream mode overwrites the oldest sample,
+FIFO mode stops when full; multi-byte access only with the sub-address MSB, rolling back from OUT_Z_H to OUT_X_L
+while the FIFO is on (one burst reads several samples); INT1 on high and low events (INT1_CFG) of the acceleration,
+or of its change since REFERENCE was read when HP_IA1 is on, above INT1_THS for longer than INT1_DURATION; latched
+until INT1_SRC is read when LIR_INT1 is set, otherwise following the condition.
+
+State the tests and the board read: `regs` (the register map), `int1` / `int_asserted` (the INT1 pin), `pushed`
+(samples converted), `dropped` (samples lost to a full FIFO).
 """
-ENODEV = 19
-
 _DEPTH = 32
 _SENS_HR = (1, 2, 4, 12)  # mg per digit in high-resolution mode, per full scale
-_THS_MG = (16, 32, 62, 186)
+_THS_MG = (16, 32, 62, 186)  # mg per INT1_THS LSB, per full scale
 
 
 def _put(buf, at, d, lim, shift):
@@ -28,50 +32,9 @@ def _put(buf, at, d, lim, shift):
     buf[at + 1] = d >> 8
 
 
-class SimI2C:
-    """The machine.I2C memory interface over simulated devices. `before` (optional) is called at every
-    transaction: the simulated board pulls pending samples from its control line there, as a real chip would
-    have sampled them by the time it is read. `fail` > 0 makes the next `fail` transactions raise OSError (a
-    loose wire), for tests and fault drills."""
-
-    def __init__(self, before=None):
-        self.devices = {}
-        self.before = before
-        self.fail = 0
-        self.transactions = 0
-
-    def attach(self, device):
-        self.devices[device.address] = device
-        return device
-
-    def scan(self):
-        return sorted(self.devices)
-
-    def _device(self, addr):
-        self.transactions += 1
-        if self.before is not None:
-            self.before()
-        if self.fail > 0:
-            self.fail -= 1
-            raise OSError(ENODEV)
-        dev = self.devices.get(addr)
-        if dev is None:
-            raise OSError(ENODEV)
-        return dev
-
-    def readfrom_mem(self, addr, reg, n):
-        buf = bytearray(n)
-        self._device(addr).read(reg, buf)
-        return bytes(buf)
-
-    def readfrom_mem_into(self, addr, reg, buf):
-        self._device(addr).read(reg, buf)
-
-    def writeto_mem(self, addr, reg, data):
-        self._device(addr).write(reg, data)
-
-
 class SimLIS3DH:
+    FIFO_DEPTH = _DEPTH
+
     def __init__(self, address=0x18):
         self.address = address
         self.regs = bytearray(64)
@@ -94,6 +57,11 @@ class SimLIS3DH:
         self._last0 = self._last1 = self._last2 = 0
         self._dur = 0
         self.int1 = False
+
+    @property
+    def int_asserted(self):
+        """The INT1 pin's level (active high), as the board's wake logic reads every chip's interrupt."""
+        return self.int1
 
     # -- the world's side ---------------------------------------------------------------------------------------
     def push(self, x_mg, y_mg, z_mg):
