@@ -16,6 +16,8 @@ MAC_HEX_DIGITS = 20  # 80 bits: above the 64-bit floor, still leaves room in 160
 MAX_SMS_CHARS = 160
 MAX_ACC_M = 99999
 MAX_AGE_S = 999999
+# Device time (t=): Unix seconds, 0 when unknown, at most 2**32 - 1 (the year 2106), as the counter.
+MAX_DEVICE_TIME_S = 0xFFFFFFFF
 
 # Event codes (e=) and their classes: the one table the firmware, the hub and the console (through its API) read.
 # SOS and FALL ask for help; CAN is the wearer's cancel; DUR looks like a cancel to a bystander but is escalated
@@ -114,8 +116,11 @@ def encode_alert(key, device_id, counter, event, category="GEN", device_time=0, 
         raise ProtocolError("unknown category " + str(category))
     if not 0 <= counter < 1 << 32:
         raise ProtocolError("counter out of range")
+    device_time = int(device_time)
+    if not 0 <= device_time <= MAX_DEVICE_TIME_S:
+        device_time = 0  # a clock gone wrong: the time is unknown, the alarm still goes
     parts = [ALERT_VERSION, "i=" + device_id, "n=%d" % counter, "e=" + event, "c=" + category,
-             "t=%d" % int(device_time)]
+             "t=%d" % device_time]
     if position:
         lat = position["lat"]
         lon = position["lon"]
@@ -123,8 +128,8 @@ def encode_alert(key, device_id, counter, event, category="GEN", device_time=0, 
             raise ProtocolError("position out of range")
         parts.append("p=" + _coord(lat) + "," + _coord(lon))
         # Capped so the longest alert still fits one SMS: 100 km or a fix 11 days old says all there is to say.
-        parts.append("r=%d" % min(MAX_ACC_M, int(position.get("acc_m") or 0)))
-        parts.append("f=%d" % min(MAX_AGE_S, int(position.get("age_s") or 0)))
+        parts.append("r=%d" % max(0, min(MAX_ACC_M, int(position.get("acc_m") or 0))))
+        parts.append("f=%d" % max(0, min(MAX_AGE_S, int(position.get("age_s") or 0))))
     else:
         parts.append("p=-")
     if cell:
@@ -157,6 +162,10 @@ def split_fields(text):
     text = text.strip()
     if len(text) > MAX_SMS_CHARS * 4:
         raise ProtocolError("message too long")
+    try:
+        text.encode()  # the MAC is over UTF-8; a lone surrogate (CPython, from an MQTT payload's JSON) has none
+    except UnicodeError:
+        raise ProtocolError("message is not valid text")
     cut = text.rfind(";m=")
     if cut < 0:
         raise ProtocolError("no MAC (;m=) in message")
@@ -184,26 +193,39 @@ def looks_like_ack(text):
     return isinstance(text, str) and text.strip().startswith(ACK_VERSION + ";")
 
 
-def _int(fields, key, default=None, lo=None, hi=None):
+def _ascii_digits(raw, hexadecimal=False):
+    # Only ASCII: str.isdigit(), int() and float() also take superscripts and other scripts' digits ("\u00b9").
+    if not raw:
+        return False
+    for ch in raw:
+        if not ("0" <= ch <= "9" or (hexadecimal and ("A" <= ch <= "F" or "a" <= ch <= "f"))):
+            return False
+    return True
+
+
+def _int(fields, key, default=None, hi=None):
+    """A field of ASCII decimal digits (no sign: no field is negative), from 0 to `hi`."""
     raw = fields.get(key)
     if raw is None:
         if default is None:
             raise ProtocolError("missing field " + key)
         return default
-    if not raw or not (raw.isdigit() or (raw[0] == "-" and raw[1:].isdigit())):
+    if not _ascii_digits(raw):
         raise ProtocolError("field %s is not a number" % key)
     value = int(raw)
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
+    if value > hi:
         raise ProtocolError("field %s out of range" % key)
     return value
 
 
 def _float(raw, lo, hi, what):
-    try:
-        value = float(raw)
-    except ValueError:
+    """Degrees as the encoder writes them: an optional '-', ASCII digits, optionally '.' and ASCII digits."""
+    digits = raw[1:] if raw[:1] == "-" else raw
+    dot = digits.find(".")
+    if not (_ascii_digits(digits) or (dot > 0 and _ascii_digits(digits[:dot]) and _ascii_digits(digits[dot + 1:]))):
         raise ProtocolError(what + " is not a number")
-    if not lo <= value <= hi:  # also refuses nan
+    value = float(raw)
+    if not lo <= value <= hi:
         raise ProtocolError(what + " out of range")
     return value
 
@@ -234,10 +256,10 @@ def parse_alert(text, key_for):
         raise ProtocolError("unknown category")
     alert = {
         "device_id": device_id,
-        "counter": _int(fields, "n", lo=0, hi=(1 << 32) - 1),
+        "counter": _int(fields, "n", hi=(1 << 32) - 1),
         "event": event,
         "category": category,
-        "device_time": _int(fields, "t", 0, lo=0),
+        "device_time": _int(fields, "t", 0, hi=MAX_DEVICE_TIME_S),
         "lat": None, "lon": None, "acc_m": None, "fix_age_s": None, "cell": None,
         "battery": None,
     }
@@ -248,23 +270,27 @@ def parse_alert(text, key_for):
             raise ProtocolError("position must be lat,lon")
         alert["lat"] = _float(pos[:comma], -90, 90, "latitude")
         alert["lon"] = _float(pos[comma + 1:], -180, 180, "longitude")
-        alert["acc_m"] = _int(fields, "r", 0, lo=0)
-        alert["fix_age_s"] = _int(fields, "f", 0, lo=0)
+        alert["acc_m"] = _int(fields, "r", 0, hi=MAX_ACC_M)
+        alert["fix_age_s"] = _int(fields, "f", 0, hi=MAX_AGE_S)
     if "g" in fields:
         alert["cell"] = _parse_cell(fields["g"])
     if "b" in fields:
-        alert["battery"] = _int(fields, "b", lo=0, hi=100)
+        alert["battery"] = _int(fields, "b", hi=100)
     return alert
 
 
 def _parse_cell(raw):
+    """MCC-MNC-LAC-CI: MCC and MNC up to 999 in decimal; LAC (16 bits) and CI (28 bits) in hex, as the encoder."""
     bits = raw.split("-")
     if len(bits) != 4:
         raise ProtocolError("cell must be mcc-mnc-lac-cellid")
-    try:
-        return {"mcc": int(bits[0]), "mnc": int(bits[1]), "lac": int(bits[2], 16), "cell_id": int(bits[3], 16)}
-    except ValueError:
+    if not (_ascii_digits(bits[0]) and _ascii_digits(bits[1]) and _ascii_digits(bits[2], True)
+            and _ascii_digits(bits[3], True)):
         raise ProtocolError("cell fields are not numbers")
+    cell = {"mcc": int(bits[0]), "mnc": int(bits[1]), "lac": int(bits[2], 16), "cell_id": int(bits[3], 16)}
+    if not (cell["mcc"] <= 999 and cell["mnc"] <= 999 and cell["lac"] <= 0xFFFF and cell["cell_id"] <= 0xFFFFFFF):
+        raise ProtocolError("cell identity out of range")
+    return cell
 
 
 def parse_ack(text, key_for):
@@ -274,7 +300,7 @@ def parse_ack(text, key_for):
         raise ProtocolError("unknown status")
     return {
         "device_id": device_id,
-        "hub_counter": _int(fields, "h", lo=0, hi=(1 << 32) - 1),
-        "counter": _int(fields, "n", lo=0, hi=(1 << 32) - 1),
+        "hub_counter": _int(fields, "h", hi=(1 << 32) - 1),
+        "counter": _int(fields, "n", hi=(1 << 32) - 1),
         "status": status,
     }

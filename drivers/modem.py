@@ -58,12 +58,14 @@ class Modem:
     `log(text)`: optional. `on_event(kind, detail)`: optional plain function (must not block).
     `retry_delays_ms`: waits between send attempts on transient errors (the count bounds the retries).
     `auto_fetch`: after every start(), list the SIM (AT+CMGL=4) once a handler is set: messages that arrived
-    while the service was down or the modem was being power-cycled."""
+    while the service was down or the modem was being power-cycled.
+    `sms_parts`: where parts of concatenated SMS wait for their siblings once off the SIM (drivers.sms_inbox:
+    MemoryParts by default; the hub passes a durable one)."""
 
     def __init__(self, uart, power=None, model=None, log=None, on_event=None, poll_ms=5,
                  retry_delays_ms=(2000, 5000, 15000), reassembly_timeout_ms=1800000, send_timeout_ms=60000,
                  sync_tries=10, sync_timeout_ms=1000, check_timeout_ms=2000, max_failures=3, max_recoveries=3,
-                 stored_retry_ms=30000, auto_fetch=True):
+                 stored_retry_ms=30000, auto_fetch=True, sms_parts=None):
         self.uart = uart
         self.power = power
         self.log = log
@@ -79,7 +81,7 @@ class Modem:
         self.auto_fetch = auto_fetch
         self.channel = ATChannel(uart, urc_handler=self._on_urc, log=log, poll_ms=poll_ms)
         self.inbox = SMSInbox(self.channel, self._log, self._event, reassembly_timeout_ms=reassembly_timeout_ms,
-                              stored_retry_ms=stored_retry_ms)
+                              stored_retry_ms=stored_retry_ms, parts=sms_parts)
         self._use_quirks(self._named_quirks(model))
         self.info = {}
         self.sim_state = None

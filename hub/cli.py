@@ -48,4 +48,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Under `python -m hub.cli` this file runs as __main__, a second copy of the module whose UsageError the command
+    # modules never raise: run the imported module's main, so every command's errors are caught as under `deme`.
+    from hub.cli import main as imported_main
+
+    sys.exit(imported_main())

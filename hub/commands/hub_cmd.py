@@ -4,7 +4,6 @@ import logging
 import signal
 import sys
 
-from hub.cli import UsageError
 from hub.config import ConfigError, load_config
 
 
@@ -22,14 +21,20 @@ def register(subparsers):
 
 
 def _load(path):
+    """The configuration, or None once its error is printed (the caller exits 2). Printed here rather than raised
+    as hub.cli's UsageError: under `python -m hub.cli` (as the demo runs the hub) that is another class than the
+    one __main__ catches, and the person would get a traceback."""
     try:
         return load_config(path)
     except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+        print(f"deme hub: {exc}", file=sys.stderr)
+        return None
 
 
 def check_config(args):
     config = _load(args.config)
+    if config is None:
+        return 2
     print(f"hub {config.hub_id} ({config.number}), {len(config.devices)} device(s), database {config.database}")
     for device in config.devices.values():
         print(f"  {device.id}: {device.wearer} {device.phone}, {len(device.contacts)} contact(s)")
@@ -37,9 +42,13 @@ def check_config(args):
 
 
 def run_hub(args):
-    from hub.service import HubService
+    """Exit 0 when stopped (SIGTERM, SIGINT: at any moment, also during start-up), 2 for a configuration
+    error, 1 when a part cannot start (the message names the key to fix)."""
+    from hub.service import HubService, StartupError
 
     config = _load(args.config)
+    if config is None:
+        return 2
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
@@ -50,9 +59,17 @@ def run_hub(args):
             loop.add_signal_handler(sig, stop.set)
         service = HubService(config)
         runner = asyncio.create_task(service.run(stop))
-        await service.ready.wait()
-        print(f"console: {service.console.url}", flush=True)
+        ready = asyncio.create_task(service.ready.wait())
+        # Whichever comes first: the hub is up, or run() has ended (a start-up failure, or a stop during it).
+        await asyncio.wait({runner, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if service.ready.is_set():
+            print(f"console: {service.console.url}", flush=True)
+        ready.cancel()
         await runner
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except StartupError as exc:
+        print(f"deme hub: cannot start: {exc}", file=sys.stderr)
+        return 1
     return 0

@@ -156,7 +156,8 @@ class ConsoleServer:
     def __init__(self, store, bus, actions, config, host="127.0.0.1", port=0, queue_size=256, heartbeat_s=15.0,
                  allowed_hosts=(), liveness=None):
         """allowed_hosts: host names (besides IP addresses and localhost) operators use to reach the console,
-        e.g. ("deme-hub.local",) when it listens on the police station's network.
+        e.g. ("deme-hub.local",) when it listens on the police station's network (hub.toml: [console]
+        allowed_hosts, validated by hub.config).
         liveness: the hub's Liveness (its watchdog raises device.silent); by default one that only reads."""
         self.store = store
         self.liveness = liveness or Liveness(store, Hops(store, bus), config)
@@ -453,10 +454,11 @@ class _Handler(BaseHTTPRequestHandler):
         otherwise read alerts (positions of people in danger) through the operator's own browser."""
         host = self.headers.get("Host", "")
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        name = name.strip("[]").lower()
+        name = name.strip("[]").lower().rstrip(".")  # "deme-hub.local." is the same name, fully qualified
         if name in ("localhost", "") or _is_ip(name) or name in self.app.allowed_hosts:
             return
-        raise BadRequest(HTTPStatus.FORBIDDEN, "unknown Host %r: add it to the console's allowed hosts" % host[:60])
+        raise BadRequest(HTTPStatus.FORBIDDEN, "unknown Host %r: add its name to [console] allowed_hosts in the "
+                         "hub's hub.toml" % host[:60])
 
     def _send_headers(self, status, content_type, length=None):
         self.send_response(status)

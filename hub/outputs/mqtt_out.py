@@ -4,6 +4,32 @@ import json
 
 SCHEMA_VERSION = 1
 
+# A device's message is one signed alert (at most 160 characters) in a small JSON object: anything bigger is not
+# one, and is refused before it is parsed. The broker refuses more than its message_size_limit already
+# (hub/platform/mosquitto.conf.in); this is the hub's own limit, whatever broker it is given.
+DEVICE_PAYLOAD_MAX_BYTES = 1024
+# What the rejected table keeps of a refused message: enough to recognise it, never all of a flood.
+REJECTED_RAW_MAX_CHARS = 500
+# The shipped broker's autosave_interval (hub/platform/mosquitto.conf.in): how far back a broker killed without
+# saving can have lost what it had acknowledged to the hub.
+BROKER_AUTOSAVE_INTERVAL_S = 60
+
+
+class DeviceMessageRejected(ValueError):
+    """A device's MQTT message refused for its content. `raw` is what may be stored of it: valid UTF-8, truncated."""
+
+    def __init__(self, reason, raw):
+        super().__init__(reason)
+        self.raw = raw
+
+
+def storable_text(value, limit=REJECTED_RAW_MAX_CHARS):
+    """Bytes or text as text any UTF-8 store accepts: invalid bytes and lone surrogates escaped (backslashreplace,
+    so they stay visible), cut at `limit` characters."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value[:limit * 4]).decode("utf-8", "backslashreplace")[:limit]
+    return str(value)[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
+
 
 def alert_topic(hub_id):
     return f"deme/v1/hubs/{hub_id}/alerts"
@@ -67,12 +93,22 @@ def alert_payload(hub_id, alert, wearer=None):
 
 
 def parse_device_payload(payload):
-    """A wearable's MQTT alert: {"v": 1, "msg": "<the same signed text as the SMS>"}. Returns the text or raises
-    ValueError with a clear message."""
+    """A wearable's MQTT alert: {"v": 1, "msg": "<the same signed text as the SMS>"}. Total: returns the text (valid
+    UTF-8, so the store can always keep it) or raises DeviceMessageRejected, whatever the bytes."""
+    if len(payload) > DEVICE_PAYLOAD_MAX_BYTES:
+        raise DeviceMessageRejected(f"payload of {len(payload)} bytes, more than {DEVICE_PAYLOAD_MAX_BYTES}",
+                                    storable_text(payload))
     try:
         data = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
-        raise ValueError("payload is not JSON") from None
+    except (ValueError, RecursionError):
+        # RecursionError: JSON nested deeper than the interpreter's stack, which json.loads does not turn into
+        # a ValueError.
+        raise DeviceMessageRejected("payload is not JSON", storable_text(payload)) from None
     if not isinstance(data, dict) or data.get("v") != SCHEMA_VERSION or not isinstance(data.get("msg"), str):
-        raise ValueError('payload must be {"v": 1, "msg": "<signed alert text>"}')
-    return data["msg"]
+        raise DeviceMessageRejected('payload must be {"v": 1, "msg": "<signed alert text>"}', storable_text(payload))
+    text = data["msg"]
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a \ud800 escape: no UTF-8 store can bind it
+        raise DeviceMessageRejected("msg is not valid Unicode (lone surrogate)", storable_text(text)) from None
+    return text

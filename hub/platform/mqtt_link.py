@@ -4,7 +4,10 @@
 - Received QoS 1 messages are acknowledged only after the handler returns (manual_ack=True): the handler commits
   first. A handler exception is caught here, so it can never kill paho's network thread, and the message stays
   unacknowledged (the broker redelivers it after a reconnect).
-- publish() returns at once; `on_published(token)` is called when the broker has the message (PUBACK).
+- publish() returns at once; `on_published(token)` is called when the broker has the message (PUBACK). It never
+  raises for a lost connection: paho keeps a QoS 1 message it could not send (rc "not connected") and sends it on
+  the next connection, and on_published follows that PUBACK. pending_tokens() says which are still on their way,
+  so a catch-up after a reconnection does not publish them a second time.
 """
 import logging
 import threading
@@ -12,6 +15,10 @@ import threading
 import paho.mqtt.client as mqtt
 
 log = logging.getLogger(__name__)
+
+KEEPALIVE_S = 30
+# Held by paho and sent on the next connection: the publication is not lost, only late.
+_KEPT_BY_PAHO = (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN)
 
 
 class MQTTLink:
@@ -47,7 +54,7 @@ class MQTTLink:
         client.on_message = self._on_message
         client.on_publish = self._on_publish
         self._client = client
-        client.connect_async(self.host, self.port, keepalive=30)
+        client.connect_async(self.host, self.port, keepalive=KEEPALIVE_S)
         client.loop_start()
         return self
 
@@ -60,9 +67,15 @@ class MQTTLink:
 
     def publish(self, topic, payload, qos=1, retain=False, token=None):
         info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc not in _KEPT_BY_PAHO:
+            # Not queued at all (paho refused it): never announced as published, so the catch-up sends it again.
+            log.warning("MQTT publish on %s refused: %s", topic, mqtt.error_string(info.rc))
+            return info
         if token is not None:
             with self._lock:
-                if info.is_published():
+                # is_published() is only asked of a message paho has sent: for one it holds until the next
+                # connection it raises, and that connection's PUBACK will come through _on_publish.
+                if info.rc == mqtt.MQTT_ERR_SUCCESS and info.is_published():
                     published_now = True
                 else:
                     self._tokens[info.mid] = token
@@ -70,6 +83,11 @@ class MQTTLink:
             if published_now and self.on_published:
                 self.on_published(token)
         return info
+
+    def pending_tokens(self):
+        """Tokens of the messages paho holds or has sent and whose PUBACK has not come yet."""
+        with self._lock:
+            return set(self._tokens.values())
 
     # -- paho callbacks (paho's network thread) ----------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties):

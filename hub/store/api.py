@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from drivers.alert import STATUS_EVENTS, URGENT_EVENTS
 from hub.store.engine import sqlite_engine, write_engine
 from hub.store.migrate import upgrade_to_head
-from hub.store.schema import alerts, device_status, hops, hub_counters, outbox, rejected
+from hub.store.schema import alerts, dead_letters, device_status, hops, hub_counters, outbox, rejected, sms_parts
 
 STATES = ("new", "acknowledged", "dispatched", "resolved")
 # Which operator action is allowed from which state, and where it leads.
@@ -118,6 +118,15 @@ class Store:
             with self._engine.connect() as connection:
                 yield connection
 
+    def transaction(self):
+        """For the store's companion modules (hub/store/*.py: one table family each): a write transaction, as every
+        method of this class uses (`with store.transaction() as db: db.execute(...)`)."""
+        return self._tx()
+
+    def reading(self):
+        """For the store's companion modules: a read transaction (or the write this thread is in)."""
+        return self._read()
+
     # -- alerts ----------------------------------------------------------------------------------------------
     def record_alert(self, alert, raw, via, sender=None, received_at=None):
         """Commit an authenticated alert. Returns (status, alert_dict) where status is:
@@ -184,6 +193,28 @@ class Store:
     def rejected(self, limit=100):
         with self._read() as db:
             rows = db.execute(select(rejected).order_by(rejected.c.id.desc()).limit(limit)).mappings().fetchall()
+        return [dict(r) for r in rows]
+
+    def record_dead_letter(self, via, raw, reason, sender=None, device_id=None, counter=None, received_at=None):
+        """Keep an authenticated message the store could not take (docs/hub-store.md), so that it can leave the SIM.
+        The same message again (the wearable resending it) is kept once. Returns True when it was new."""
+        if counter is not None and not -(1 << 63) <= counter < 1 << 63:
+            counter = None  # what could not be stored may be the counter itself
+        with self._tx() as db:
+            seen = db.execute(select(dead_letters.c.id).where(
+                dead_letters.c.raw == raw, dead_letters.c.device_id.is_(None) if device_id is None
+                else dead_letters.c.device_id == device_id).limit(1)).fetchone()
+            if seen is not None:
+                return False
+            db.execute(insert(dead_letters).values(
+                via=via, sender=sender, raw=raw, device_id=device_id, counter=counter, reason=reason,
+                received_at=received_at if received_at is not None else time.time()))
+            return True
+
+    def dead_letters(self, limit=100):
+        with self._read() as db:
+            query = select(dead_letters).order_by(dead_letters.c.id.desc()).limit(limit)
+            rows = db.execute(query).mappings().fetchall()
         return [dict(r) for r in rows]
 
     def get_alert(self, alert_id):
@@ -323,6 +354,24 @@ class Store:
         with self._tx() as db:
             return _enqueue_ack(db, device_id, recipient, build_body, alert_id, t or time.time())
 
+    def enqueue_receipt(self, device_id, build_body, recipient, alert_id, t=None, interval_s=0.0, max_receipts=None):
+        """The RCV of an alert (build_body(hub_counter) -> text), unless sending one now would add nothing: one for
+        it is still pending, the last was queued less than interval_s ago, or max_receipts were queued already
+        (superseded ones, never sent, do not count). Each duplicate would otherwise cost an SMS out, and anyone
+        can replay a recorded alert. Decided and enqueued in one transaction. Returns the outbox id, or None."""
+        now = t or time.time()
+        with self._tx() as db:
+            earlier = db.execute(select(outbox.c.state, outbox.c.created_at).where(
+                outbox.c.alert_id == alert_id, outbox.c.kind == "ack", outbox.c.body.like("%;s=RCV;%"),
+                outbox.c.state != "superseded")).fetchall()
+            if any(row.state == "pending" for row in earlier):
+                return None
+            if max_receipts is not None and len(earlier) >= max_receipts:
+                return None
+            if earlier and now - max(row.created_at for row in earlier) < interval_s:
+                return None
+            return _enqueue_ack(db, device_id, recipient, build_body, alert_id, now)
+
     def due_messages(self, now=None, limit=20):
         query = (select(outbox).where(outbox.c.state == "pending", outbox.c.next_attempt_at <= (now or time.time()))
                  .order_by(outbox.c.id).limit(limit))
@@ -367,6 +416,70 @@ class Store:
             db.execute(update(device_status).where(device_status.c.position_at < now - older_than_s).values(
                 lat=None, lon=None, acc_m=None, cell=None, position_at=None))
             return result.rowcount
+
+    # -- sms_parts: parts of concatenated SMS off the SIM, waiting for their siblings -----------------------------
+    def put_sms_part(self, sender, reference, total, seq, pdu, t=None):
+        """Keep one part (committed before returning: the modem deletes it from the SIM next). Returns False when
+        that part was kept already (a copy)."""
+        with self._tx() as db:
+            result = db.execute(sqlite_insert(sms_parts).values(
+                sender=sender or "", reference=reference, total=total, seq=seq, pdu=pdu,
+                received_at=t if t is not None else time.time()).on_conflict_do_nothing(
+                index_elements=[sms_parts.c.sender, sms_parts.c.reference, sms_parts.c.total, sms_parts.c.seq]))
+            return result.rowcount == 1
+
+    def sms_parts_of(self, sender, reference, total):
+        """{seq: pdu} of one message."""
+        query = select(sms_parts.c.seq, sms_parts.c.pdu).where(
+            sms_parts.c.sender == (sender or ""), sms_parts.c.reference == reference, sms_parts.c.total == total)
+        with self._read() as db:
+            return {row.seq: row.pdu for row in db.execute(query)}
+
+    def sms_part_messages(self, now=None):
+        """[(sender, reference, total, parts, bytes, age_s)] of every unfinished message, oldest first."""
+        now = now if now is not None else time.time()
+        first = func.min(sms_parts.c.received_at)
+        query = (select(sms_parts.c.sender, sms_parts.c.reference, sms_parts.c.total, func.count(),
+                        func.sum(func.length(sms_parts.c.pdu) / 2), first)
+                 .group_by(sms_parts.c.sender, sms_parts.c.reference, sms_parts.c.total)
+                 .order_by(first, func.min(sms_parts.c.id)))
+        with self._read() as db:
+            return [(r[0], r[1], r[2], r[3], int(r[4] or 0), now - r[5]) for r in db.execute(query)]
+
+    def delete_sms_parts(self, sender, reference, total):
+        with self._tx() as db:
+            db.execute(sms_parts.delete().where(
+                sms_parts.c.sender == (sender or ""), sms_parts.c.reference == reference, sms_parts.c.total == total))
+
+
+class StoredSMSParts:
+    """The parts store of drivers.sms_inbox (the interface of its MemoryParts) in the hub's database: a part is
+    committed before the modem deletes it from the SIM, and reassembly picks the parts up again after a restart.
+    Keys are (sender, reference, total); a sender the PDU had none for is kept as "" and given back as None."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def put(self, key, seq, pdu_hex):
+        return self.store.put_sms_part(key[0], key[1], key[2], seq, pdu_hex)
+
+    def get(self, key):
+        return self.store.sms_parts_of(key[0], key[1], key[2])
+
+    def drop(self, key):
+        self.store.delete_sms_parts(key[0], key[1], key[2])
+
+    def summary(self):
+        return [((sender or None, reference, total), parts, size, age_s * 1000)
+                for sender, reference, total, parts, size, age_s in self.store.sms_part_messages()]
+
+    def usage(self, sender):
+        parts = size = 0
+        for key, count, nbytes, _age in self.summary():
+            if key[0] == sender:
+                parts += count
+                size += nbytes
+        return parts, size
 
 
 def _select_alert(db, alert_id):

@@ -51,11 +51,18 @@ alerts = Table(
     Column("dispatched_at", Real), Column("dispatched_by", Text), Column("unit", Text),
     Column("resolved_at", Real), Column("resolved_by", Text), Column("note", Text),
     Column("location_purged_at", Real),
+    # The police response (migration 0004): the incident's short code responders answer with ("K7"), unique among
+    # open incidents; how it ended (real, false_alarm, test, cancelled by the wearer); what raised it (a wearable's
+    # alert, or a keyword report from any phone).
+    Column("code", Text),
+    Column("outcome", Text),
+    Column("source", Text, nullable=False, server_default="wearable"),
     # Deduplication is by (device id, counter), never by position. Unnamed, as in the databases created before
     # migrations existed, so that both kinds of database have the same schema.
     UniqueConstraint("device_id", "counter"),
 )
 Index("alerts_state", alerts.c.state, alerts.c.received_at)
+Index("alerts_code", alerts.c.code)
 
 hops = Table(
     "hops", metadata,
@@ -91,6 +98,8 @@ outbox = Table(
     Column("sent_at", Real),
     Column("last_error", Text),
     Column("refs", Text),  # JSON list of the modem's message references
+    # Lower goes first (migration 0004): calls for help before information, heartbeat receipts last.
+    Column("priority", Integer, nullable=False, server_default=text("5")),
 )
 Index("outbox_due", outbox.c.state, outbox.c.next_attempt_at)
 
@@ -113,4 +122,88 @@ device_status = Table(
     Column("cell", Text),
     Column("silent_at", Real),
     Column("back_at", Real),
+)
+
+# Authenticated messages the store could not take (migration 0002): kept with why, so that the SMS can leave the SIM
+# instead of being retried for ever.
+dead_letters = Table(
+    "dead_letters", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("via", Text, nullable=False),
+    Column("sender", Text),
+    Column("raw", Text, nullable=False),
+    Column("device_id", Text),
+    Column("counter", Integer),
+    Column("reason", Text, nullable=False),
+    Column("received_at", Real, nullable=False),
+)
+
+# Parts of concatenated SMS whose siblings have not all come (migration 0003): moved off the SIM as soon as they are
+# read, so the SIM stays a landing area; a message is put together from here, also after a restart.
+sms_parts = Table(
+    "sms_parts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender", Text, nullable=False),
+    Column("reference", Integer, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("pdu", Text, nullable=False),
+    Column("received_at", Real, nullable=False),
+    UniqueConstraint("sender", "reference", "total", "seq", name="uq_sms_parts_part"),
+)
+
+# --- The police response (migration 0004) ----------------------------------------------------------------------
+
+# Where each open incident stands on its response plan's escalation ladder.
+escalations = Table(
+    "escalations", metadata,
+    Column("alert_id", Integer, primary_key=True),
+    Column("route", Text, nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("repeat", Integer, nullable=False),
+    Column("next_at", Real),
+    Column("state", Text, nullable=False),  # active, acknowledged, unanswered, closed
+    Column("started_at", Real, nullable=False),
+    Column("updated_at", Real, nullable=False),
+)
+Index("escalations_due", escalations.c.state, escalations.c.next_at)
+
+# The two-way SMS thread of an incident: operators and responders with the contacts or a keyword reporter.
+thread_messages = Table(
+    "thread_messages", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", Integer, nullable=False),
+    Column("t", Real, nullable=False),
+    Column("direction", Text, nullable=False),  # in, out
+    Column("role", Text, nullable=False),  # operator, responder, contact, reporter
+    Column("name", Text),
+    Column("number", Text),
+    Column("text", Text, nullable=False),
+    Column("outbox_id", Integer),
+)
+Index("thread_alert", thread_messages.c.alert_id, thread_messages.c.t)
+
+# SMS that are neither an alert, a reply nor a keyword report, and alert-shaped SMS that failed authentication:
+# nothing that arrives is lost; the console shows them with their sender and text.
+inbox_messages = Table(
+    "inbox_messages", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("t", Real, nullable=False),
+    Column("via", Text, nullable=False),
+    Column("sender", Text),
+    Column("text", Text, nullable=False),
+    Column("kind", Text, nullable=False),  # unknown, unverified
+    Column("detail", Text),  # JSON object
+    Column("handled_at", Real),
+    Column("handled_by", Text),
+)
+Index("inbox_time", inbox_messages.c.t)
+
+# Numbers a supervisor blocked from opening keyword reports.
+blocked_numbers = Table(
+    "blocked_numbers", metadata,
+    Column("number", Text, primary_key=True),
+    Column("blocked_at", Real, nullable=False),
+    Column("blocked_by", Text, nullable=False),
+    Column("reason", Text),
 )

@@ -295,7 +295,8 @@ def test_fetch_stored_handles_single_concatenated_and_undecodable():
     kinds = sorted((m.get("type"), m.get("text") and len(m["text"])) for m in got)
     assert kinds == [("deliver", 3), ("deliver", 200), ("undecodable", None)]
     joined = [m for m in got if m.get("text") and len(m["text"]) == 200][0]
-    assert sorted(joined["indexes"]) == [2, 7] and not joined["incomplete"]
+    # the parts left the SIM as soon as the parts store had them, before the message was complete
+    assert joined["indexes"] == [] and not joined["incomplete"]
     assert sorted(deleted) == [1, 2, 5, 7]
 
 
@@ -346,7 +347,7 @@ def test_failed_delete_is_retried_by_the_next_listing_without_a_second_handover(
     assert got == ["once"] and deleted == [6]
 
 
-def test_incomplete_concatenation_waits_on_the_sim_then_is_delivered_flagged():
+def test_incomplete_concatenation_leaves_the_sim_at_once_then_is_delivered_flagged():
     parts = pdu.encode_deliver(SENDER, "z" * 200, TS, concat_ref=9)
     store = {2: parts[0]}
     deleted = []
@@ -366,8 +367,9 @@ def test_incomplete_concatenation_waits_on_the_sim_then_is_delivered_flagged():
         return waiting
 
     waiting = run(started(modem, body))
-    assert waiting == ([], [])
+    assert waiting == ([], [2])  # kept in the parts store, off the SIM: the SIM is a landing area
     assert len(got) == 1 and got[0]["incomplete"] and got[0]["missing"] == [2]
+    assert "incomplete" in got[0]["reason"]
     assert deleted == [2]
 
 
@@ -618,3 +620,31 @@ def test_new_sms_notice_while_waiting_for_the_prompt_is_not_lost():
 
     assert run(started(modem, body)) == [3]
     assert got == ["ack"] and deleted == [8]
+
+
+def test_memory_full_answer_lists_the_sim_at_once():
+    # +CMS ERROR: 322 (memory full) while reading a notice: the SIM is listed at once, not after stored_retry_ms
+    store = {}
+    deleted = []
+    table = _stored_table(store, deleted)
+    table["AT+CMGR=5"] = lambda cmd: ["+CMS ERROR: 322"]
+    uart, modem, events = make(table, stored_retry_ms=10 ** 9)
+    got = []
+
+    async def handler(sms):
+        got.append(sms["text"])
+
+    modem.set_sms_handler(handler)
+
+    async def body():
+        await pause()  # the listing after start()
+        store[5] = pdu.encode_deliver(SENDER, "SOS while full", TS)[0]
+        uart.inject('\r\n+CMTI: "SM",5\r\n')
+        for _ in range(100):
+            if got:
+                break
+            await pause(5)
+
+    run(started(modem, body))
+    assert got == ["SOS while full"] and deleted == [5]
+    assert uart.commands.count("AT+CMGL=4") == 2

@@ -154,3 +154,18 @@ def test_the_table_covers_every_operator_action_and_names_only_known_device_even
     device_events = {kind.event for kind in HOP_KINDS.values() if (kind.event or "").startswith("device.")}
     assert device_events == set(DEVICE_EVENTS)
     assert all(kind.log_message is not None for kind in HOP_KINDS.values() if kind.log_level is not None)
+
+
+def test_the_modem_link_event_tells_the_console_whether_the_link_is_up(sinks):
+    from types import SimpleNamespace
+
+    from hub.service import HubService
+
+    service = SimpleNamespace(hops=sinks.hops)
+    HubService._on_modem_event(service, "link down", "no reply to AT")
+    HubService._on_modem_event(service, "link up", "SIMCOM_SIM800L")
+    HubService._on_modem_event(service, "registered", 1)
+    down, up, registered = [event.detail for event in sinks.events]
+    assert down == {"kind": "link down", "detail": "no reply to AT", "up": False}
+    assert up == {"kind": "link up", "detail": "SIMCOM_SIM800L", "up": True}
+    assert registered == {"kind": "registered", "detail": "1"}  # the badge keeps what it showed

@@ -5,7 +5,7 @@ import pytest
 from drivers.alert import MAC_HEX_DIGITS, encode_ack, parse_ack
 from hub.bus import Bus
 from hub.hops import Hops
-from hub.inbound.ingest import Ingest
+from hub.inbound.ingest import RECEIPT_INTERVAL_S, Ingest
 from hub.store import Store
 from hub.timeline import Timeline
 from tests.hub.spine_fixtures import KEY, W1_PHONE, alert_text, make_config
@@ -64,8 +64,16 @@ def test_replayed_counter_with_other_content_is_rejected(hub):
 
 def test_repeated_message_is_not_a_second_alert_but_is_receipted_again(hub):
     ingest, store, events = hub
-    ingest.handle_text(alert_text(2), "sms", sender=W1_PHONE)
-    assert ingest.handle_text(alert_text(2), "sms", sender=W1_PHONE) == "duplicate"
+    t0 = 1795430200.0
+    ingest.handle_text(alert_text(2), "sms", sender=W1_PHONE, received_at=t0)
+    # While its receipt waits in the outbox, a resend adds nothing to it.
+    assert ingest.handle_text(alert_text(2), "sms", sender=W1_PHONE, received_at=t0 + 1) == "duplicate"
+    assert [r["hub_counter"] for r in receipts(store)] == [1]
+    [first] = store.outbox()
+    store.mark_sent(first["id"], [1], t=t0 + 2)
+    # Sent, then lost: the wearable's next resend after the receipt interval is receipted again.
+    later = t0 + RECEIPT_INTERVAL_S
+    assert ingest.handle_text(alert_text(2), "sms", sender=W1_PHONE, received_at=later) == "duplicate"
     assert len(store.list_alerts()) == 1
     assert [r["hub_counter"] for r in receipts(store)] == [1, 2]
 

@@ -30,12 +30,15 @@ class Client:
 
     def __init__(self, broker, user, password, client_id=None, clean=True):
         self.messages = []
+        # Whether the broker marked each message a redelivery (DUP): its own retry, not a second publication.
+        self.redelivered = []
         self.connected = threading.Event()
         self.refused = None
         self.cond = threading.Condition()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or f"t-{user}-{time.time()}",
                                   clean_session=clean)
         self.client.max_queued_messages_set(0)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=2)  # back soon after a test restarts the broker
         if user:
             self.client.username_pw_set(user, password)
         self.client.on_connect = self._on_connect
@@ -51,6 +54,7 @@ class Client:
     def _on_message(self, client, userdata, message):
         with self.cond:
             self.messages.append((message.topic, message.payload))
+            self.redelivered.append(bool(message.dup))
             self.cond.notify_all()
 
     def wait_messages(self, count, timeout=30):

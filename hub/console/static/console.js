@@ -601,11 +601,10 @@
     source.addEventListener("modem.link", (ev) => {
       seen();
       const d = JSON.parse(ev.data).detail || {};
+      if (typeof d.up !== "boolean") return;  // registration, power cycles...: the link state is unchanged
       const el = document.getElementById("modem");
-      const up = d.up === true || d.state === "up";
-      const down = d.up === false || d.state === "down";
-      el.textContent = up ? t("modem_up") : down ? t("modem_down") : t("modem_state", { state: d.state || "?" });
-      el.className = "modem " + (up ? "up" : down ? "down" : "");
+      el.textContent = d.up ? t("modem_up") : t("modem_down");
+      el.className = "modem " + (d.up ? "up" : "down");
       el.hidden = false;
     });
     source.onerror = () => {

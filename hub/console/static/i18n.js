@@ -19,7 +19,6 @@ window.DEME_I18N = {
     connection_lost: "Connexion au hub perdue : les nouvelles alertes ne s'affichent plus. Reconnexion en cours…",
     modem_up: "Modem GSM : en ligne",
     modem_down: "Modem GSM : HORS LIGNE",
-    modem_state: "Modem GSM : {state}",
     load_failed: "Impossible de charger les alertes ({error}).",
     rejected: "Message refusé ({via}) : {reason}",
 
@@ -152,7 +151,6 @@ window.DEME_I18N = {
     connection_lost: "Connection to the hub lost: new alerts no longer appear. Reconnecting…",
     modem_up: "GSM modem: online",
     modem_down: "GSM modem: OFFLINE",
-    modem_state: "GSM modem: {state}",
     load_failed: "Could not load the alerts ({error}).",
     rejected: "Message refused ({via}): {reason}",
 
