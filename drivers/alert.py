@@ -29,11 +29,13 @@ MAX_DEVICE_TIME_S = 0xFFFFFFFF
 #   low       an incident nobody is in danger from yet (someone may need to visit the wearer)
 #   silent    the wearer did not press anything: its receipt is not felt
 #   status    not an incident: it feeds the device list; sent best effort (dropped after its tries, never escalated)
+#   discreet  a bystander may be watching: whatever the hub says of it, or of an alarm before it, the wearable plays
+#             only what a cancel's receipt plays
 EVENT_CLASSES = {
     "SOS": ("urgent", "contacts"),
     "FALL": ("urgent", "contacts"),
     "CAN": ("contacts",),
-    "DUR": ("urgent", "contacts"),
+    "DUR": ("urgent", "contacts", "discreet"),
     "HB": ("silent", "status"),
     "LOWBAT": ("silent", "low"),
     "POS": ("followup", "contacts"),
@@ -50,6 +52,7 @@ URGENT_EVENTS = events_in("urgent")
 CONTACT_EVENTS = events_in("contacts")
 SILENT_EVENTS = events_in("silent")
 STATUS_EVENTS = events_in("status")
+DISCREET_EVENTS = events_in("discreet")
 # Incident categories (c=): chosen by press pattern.
 CATEGORIES = ("GEN", "MED", "AGR", "FIRE", "HAR")
 # Hub -> device statuses (s=): RCV stored at the hub; ACK an operator has seen it (the wearer feels it);
@@ -304,3 +307,40 @@ def parse_ack(text, key_for):
         "counter": _int(fields, "n", hi=(1 << 32) - 1),
         "status": status,
     }
+
+
+def read_unverified(text):
+    """The fields of an alert-shaped text as it claims them, without checking its MAC: what to tell supervisors
+    about an alert that failed authentication (a mis-provisioned wearable, or a forgery). Total: any value gives a
+    dict with device_id, counter, event, category, lat, lon, acc_m and battery, each None where the text holds no
+    readable value. Never trust it: nothing here is proven to come from a device."""
+    reading = {"device_id": None, "counter": None, "event": None, "category": None, "lat": None, "lon": None,
+               "acc_m": None, "battery": None}
+    try:
+        _version, fields, _body, _mac = split_fields(text)
+    except ProtocolError:
+        return reading
+    try:
+        _check_id(fields.get("i", ""))
+        reading["device_id"] = fields["i"]
+    except ProtocolError:
+        pass
+    if fields.get("e") in EVENTS:
+        reading["event"] = fields["e"]
+    if fields.get("c") in CATEGORIES:
+        reading["category"] = fields["c"]
+    for name, key, hi in (("counter", "n", (1 << 32) - 1), ("acc_m", "r", MAX_ACC_M), ("battery", "b", 100)):
+        try:
+            reading[name] = _int(fields, key, hi=hi)
+        except ProtocolError:
+            pass
+    pos = fields.get("p", "-")
+    comma = pos.find(",")
+    if comma > 0:
+        try:
+            lat = _float(pos[:comma], -90, 90, "latitude")
+            lon = _float(pos[comma + 1:], -180, 180, "longitude")
+            reading["lat"], reading["lon"] = lat, lon
+        except ProtocolError:
+            pass
+    return reading

@@ -5,14 +5,20 @@ by a POS when it went without a fresh fix, and ends with the hub's receipt; what
     alarms.raise_alarm("SOS", "GEN")      # -> its counter
     alarms.check_followup()               # every second
     alarms.hub_answered(ack)              # an authenticated ack (drivers.alert.parse_ack)
+
+A duress cancel (a "discreet" event) must feel like a real cancel to a bystander: whatever the hub says of it, or of
+an alarm raised before it, is felt as a cancel's receipt is, never as "help has seen you".
 """
-from drivers.alert import SILENT_EVENTS, URGENT_EVENTS, encode_alert
+from drivers.alert import DISCREET_EVENTS, SILENT_EVENTS, URGENT_EVENTS, encode_alert
 from drivers.compat import ticks_add, ticks_diff, ticks_ms, wall_time
 from drivers.position import best_position
 from firmware.hoplog import log
 
 # Statuses from the hub and what the wearer feels.
 STATUS_PATTERN = {"RCV": "received", "ACK": "ack", "DSP": "dispatched"}
+# The counter of the last discreet alarm, kept in flash: a reboot between a duress and the operator's answer must
+# not let the answer be felt.
+DISCREET_FILE = "discreet.json"
 
 
 class Alarms:
@@ -29,6 +35,12 @@ class Alarms:
         self.vibrator = vibrator
         self.battery = battery
         self._followup = None  # (category, deadline ticks) while an alarm waits for its first fix
+        # Answers about this counter or an older one are felt as a cancel's receipt. A discreet alarm still pending
+        # counts too: the power may have been cut before its counter reached DISCREET_FILE.
+        self._discreet_upto = state.flash.read(DISCREET_FILE, 0)
+        for alarm in state.pending:
+            if alarm["e"] in DISCREET_EVENTS and alarm["n"] > self._discreet_upto:
+                self._discreet_upto = alarm["n"]
 
     def raise_alarm(self, event, category="GEN"):
         """Persist an alarm and hand it to the uplink at once, with the best position there is now. An alarm
@@ -54,6 +66,9 @@ class Alarms:
             self._followup = (category, ticks_add(now, self.cfg["followup_s"] * 1000))
         self.power.alarm_raised(event)
         self.uplink.kick()
+        if event in DISCREET_EVENTS:  # after the kick: the alarm is on its way before this second write
+            self._discreet_upto = counter
+            self.state.flash.write(DISCREET_FILE, counter)
         return counter
 
     def heartbeat(self):
@@ -83,12 +98,17 @@ class Alarms:
 
     def hub_answered(self, ack):
         """The hub's authenticated answer about one alarm: its receipt (RCV), or what an operator did."""
-        if ack["status"] == "RCV":
+        if ack["status"] == "RCV" or ack["counter"] <= self._discreet_upto:
+            # A receipt, or any answer after a duress: felt as a cancel's receipt is ("received" when it is the first
+            # word on a pending alarm, else nothing), so that a bystander cannot tell a duress from a cancel.
             alarm = self.uplink.receipt(ack["counter"])
             if alarm is not None:
                 self.power.receipt(alarm["e"])
                 if alarm["e"] not in SILENT_EVENTS:
                     self.vibrator.play("received")
+            if ack["status"] != "RCV":
+                self.power.operator_acted(ack["status"])  # the modem's window: nothing anyone can see
+                log("fw.discreet_answer", status=ack["status"], n=ack["counter"], ms=ticks_ms())
             return
         # An operator acted: the alarm is certainly stored, whatever happened to the RCV.
         self.uplink.receipt(ack["counter"])

@@ -15,6 +15,7 @@ COMMANDS = {
     "modem": "hub.commands.modem_cmd",
     "nmea": "hub.commands.nmea_cmd",
     "pdu": "hub.commands.pdu_cmd",
+    "plan": "hub.commands.plan_cmd",
     "power": "hub.commands.power_cmd",
     "shake": "hub.commands.triggers_cmd",
     "sim": "hub.commands.sim_cmd",

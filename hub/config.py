@@ -15,6 +15,11 @@ import phonenumbers
 
 from drivers.modems.models import UnknownModemModel, model_row, power_key_timing
 
+# ConfigError and normalise_number live below the section parsers that raise them too (the response plan), so
+# that hub.config can import those parsers without a cycle; they are re-exported from here.
+from hub.config_errors import ConfigError, normalise_number
+from hub.incidents.plan import ResponsePlan, parse_plan
+
 LANGUAGES = ("fr", "en", "bm")
 # Liveness: the wearable sends a heartbeat (HB) every heartbeat_min; the hub calls it silent after
 # 2 x heartbeat_min + heartbeat_grace_min without any new authenticated message.
@@ -29,6 +34,8 @@ BAUDRATE_RANGE = (1200, 4_000_000)
 BROKER_AUTOSAVE_S_RANGE = (1, 86400)
 # The shipped broker's autosave_interval (hub/platform/mosquitto.conf.in, hub.outputs.mqtt_out).
 BROKER_AUTOSAVE_S_DEFAULT = 60
+# What a contact can be told of after the alert itself ([[devices.contacts]] notify).
+CONTACT_NOTICES = ("acknowledged", "dispatched", "resolved")
 GPIO_PIN_RANGE = (0, 27)  # BCM numbers of the Raspberry Pi's header
 # The hub's id is a level of its MQTT topics (deme/v1/hubs/<id>/alerts) and part of its client id.
 HUB_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
@@ -36,30 +43,16 @@ HOST_LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?")
 
 # Every key each table may hold: any other is refused (a misspelt key would silently keep its default).
 KNOWN_KEYS = {
-    "": ("hub", "modem", "mqtt", "console", "devices"),
+    "": ("hub", "modem", "mqtt", "console", "devices", "panel", "plan"),
     "[hub]": ("id", "number", "region", "database", "timeline", "retention_days", "outbox_max_attempts",
               "outbox_retry_s", "heartbeat_min", "heartbeat_grace_min", "low_battery_pct"),
     "[modem]": ("port", "baudrate", "model", "power"),
     "[mqtt]": ("host", "port", "username", "password", "broker_autosave_s"),
     "[console]": ("host", "port", "allowed_hosts"),
     "[[devices]]": ("id", "key", "phone", "wearer", "lang", "heartbeat_min", "contacts"),
-    "[[devices.contacts]]": ("name", "phone", "lang"),
+    "[[devices.contacts]]": ("name", "phone", "lang", "notify"),
+    "[panel]": ("buzzer", "waiting_led", "modem_led", "broker_led", "button"),
 }
-
-
-class ConfigError(ValueError):
-    """The configuration cannot be used; the message names the file, the key and what to change."""
-
-
-def normalise_number(raw, region, where):
-    """E.164 ("+22376000001") from what a person typed, or ConfigError naming where it came from."""
-    try:
-        parsed = phonenumbers.parse(str(raw), region)
-    except phonenumbers.NumberParseException as exc:
-        raise ConfigError(f"{where}: {raw!r} is not a phone number ({exc})") from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise ConfigError(f"{where}: {raw!r} is not a valid phone number for region {region}")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def check_modem_model(name, power=None):
@@ -103,10 +96,69 @@ def parse_modem_power(spec):
 
 
 @dataclass(frozen=True)
+class PanelPins:
+    """The post's panel ([panel], hub/platform/panel.py): the BCM pin of each part, None when not fitted. Outputs
+    are active high (an LED through its resistor to GND; the buzzer through a transistor); the button is wired
+    between its pin and GND, held high by the Pi's pull-up: pressed reads low."""
+
+    buzzer: int | None = None
+    waiting_led: int | None = None
+    modem_led: int | None = None
+    broker_led: int | None = None
+    button: int | None = None
+
+
+def parse_panel(table, where="[panel]"):
+    """`[panel]`: PanelPins, or None when no pin is set (no panel); ConfigError naming the key otherwise. It lives
+    here, not in hub/platform/panel.py, so that the configuration never imports the hardware (the house plan has
+    no import cycles); hub.platform.panel re-exports both."""
+    known = KNOWN_KEYS["[panel]"]
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table (a line [panel] followed by its keys), not {_show(table)}")
+    unknown = sorted(str(key) for key in table if key not in known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(known)})")
+    low, high = GPIO_PIN_RANGE
+    pins, used_by = {}, {}
+    for key in known:
+        pin = table.get(key)
+        if pin is not None and (isinstance(pin, bool) or not isinstance(pin, int) or not low <= pin <= high):
+            raise ConfigError(f"{where}: '{key}' must be a BCM pin number from {low} to {high} (the GPIO it is "
+                              f"wired to), not {_show(pin)}")
+        if pin in used_by:
+            raise ConfigError(f"{where}: '{key}' is pin {pin}, which '{used_by[pin]}' uses already: each part "
+                              "needs a pin of its own")
+        if pin is not None:
+            used_by[pin] = key
+        pins[key] = pin
+    return PanelPins(**pins) if used_by else None
+
+
+def _panel_against_the_rest(panel, modem_power, modem_port, mqtt_host):
+    """What [panel] asks that the rest of hub.toml cannot give: a pin the modem's power key holds, a link LED for
+    a link the hub never opens (it would blink "down" forever)."""
+    if panel is None:
+        return None
+    power = parse_modem_power(modem_power)
+    for key in KNOWN_KEYS["[panel]"]:
+        if power is not None and power[0] == "gpio" and getattr(panel, key) == power[1]:
+            raise ConfigError(f"[panel]: '{key}' is pin {power[1]}, which [modem] power uses already: each part "
+                              "needs a pin of its own")
+    if panel.modem_led is not None and not modem_port:
+        raise ConfigError("[panel]: 'modem_led' is set but [modem] has no 'port': the hub uses no modem, the LED "
+                          "would blink \"down\" forever; leave 'modem_led' out or set [modem] port")
+    if panel.broker_led is not None and not mqtt_host:
+        raise ConfigError("[panel]: 'broker_led' is set but [mqtt] has no 'host': the hub uses no broker, the LED "
+                          "would blink \"down\" forever; leave 'broker_led' out or set [mqtt] host")
+    return panel
+
+
+@dataclass(frozen=True)
 class Contact:
     name: str
     phone: str
     lang: str = "fr"
+    notify: tuple = CONTACT_NOTICES  # which steps of the police response the contact is told of by SMS
 
 
 @dataclass(frozen=True)
@@ -146,6 +198,8 @@ class HubConfig:
     heartbeat_min: float = 60.0
     heartbeat_grace_min: float = 15.0
     low_battery_pct: int = 15
+    plan: ResponsePlan | None = None  # who is texted of an incident and when ([plan]); None: the console only
+    panel: PanelPins | None = None  # the post's buzzer, LEDs and button ([panel]); None: no panel
 
     def silent_after_s(self, device_id):
         """Seconds without any new message after which a device is called silent (two missed heartbeats and
@@ -266,6 +320,16 @@ def _lang(raw, where):
     return raw
 
 
+def _notify(contact, where):
+    """`notify = ["acknowledged", "dispatched", "resolved"]`: the steps a contact is told of (default all; [] for
+    none, the alert's own SMS still goes)."""
+    raw = contact.get("notify", list(CONTACT_NOTICES))
+    if not isinstance(raw, list) or not all(isinstance(word, str) and word in CONTACT_NOTICES for word in raw):
+        raise ConfigError(f"{where}: 'notify' must be a list of {', '.join(CONTACT_NOTICES)} (the steps the contact "
+                          f"is told of by SMS; [] for none), not {_show(raw)}")
+    return tuple(dict.fromkeys(raw))
+
+
 def _port(table, where, default, meaning):
     return _whole(table, "port", where, default, PORT_RANGE, "port number", meaning)
 
@@ -327,6 +391,7 @@ def _devices(data, region, heartbeat_min):
                 name=_text(contact, "name", c_where, what="the contact's name"),
                 phone=normalise_number(_get(contact, "phone", str, c_where), region, c_where + " phone"),
                 lang=_lang(_get(contact, "lang", str, c_where, "fr"), c_where),
+                notify=_notify(contact, c_where),
             ))
         phone = normalise_number(_get(entry, "phone", str, where), region, where + " phone")
         if phone in phones:
@@ -405,7 +470,10 @@ def parse_config(data, base_dir=Path(".")):
                                "the delay before the first retry of an SMS; it doubles at each attempt"),
         heartbeat_min=heartbeat_min,
         heartbeat_grace_min=grace_min,
+        plan=parse_plan(data["plan"], region, "[plan]", devices, number) if "plan" in data else None,
         low_battery_pct=low_battery,
+        panel=_panel_against_the_rest(parse_panel(data.get("panel", {})), modem_power, modem.get("port"),
+                                      mqtt_host),
     )
 
 

@@ -75,8 +75,47 @@ HOP_KINDS = {
     "hub.position_update": HopKind(event="alert.updated", event_fields={"position_update": "counter"}),
     # The MAC proves the device; a different number means a changed SIM: for the staff, on the alert.
     "hub.sender_mismatch": HopKind(timeline=False, store_hop="hub.sender_mismatch"),
+    # An SMS no other part took (hub/store/inbox.py); its text stays in the store (it may say where someone is).
+    "hub.inbox": HopKind(event="inbox.new", event_fields={"inbox_id": "inbox_id", "kind": "kind", "via": "via",
+                                                          "sender": "sender"}),
+    # An alert-shaped SMS that failed authentication: kept in the inbox and raised to the supervisors.
+    "hub.unverified": HopKind(event="inbox.new", event_fields={
+        "inbox_id": "inbox_id", "kind": "kind", "via": "via", "sender": "sender", "event": "event",
+        "device_id": "claimed_device", "supervisors_texted": "supervisors_texted"},
+        log_level=logging.WARNING, log_message=lambda f: "unverified alert via %s from %s (%s): %s" % (
+            f.get("via"), f.get("sender"), f.get("reason"),
+            "raised to %d supervisor(s)" % f["supervisors_texted"] if f.get("supervisors_texted")
+            else "kept in the inbox, supervisors not texted (raised recently, or none on duty)")),
+    # The incident groups what belongs together (hub/store/grouping.py writes each hop with its change).
+    "incident.cancelled": HopKind(event="alert.updated"),
+    "incident.repeat": HopKind(event="alert.updated"),
+    "incident.duress": HopKind(event="alert.updated"),
     # incidents (hub/incidents/): the store writes console.<action> in the action's transaction
     **{f"console.{action}": HopKind(timeline=False, event="alert.updated") for action in ACTIONS},
+    # the incident's SMS thread and the contacts' notices (hub/incidents/thread.py, notices.py): the store writes
+    # each hop with its thread row and outbox row; the text itself stays in the store (it may say where someone is)
+    "thread.out": HopKind(event="thread.message"),
+    "thread.in": HopKind(event="thread.message"),
+    "contact.notice": HopKind(event="thread.message"),
+    # responders' replies by SMS (hub/incidents/replies.py): the store writes responder.action (who, from which
+    # number, the SMS) and responder.note with what they record; the timeline gets responder.reply, never the SMS
+    "responder.action": HopKind(timeline=False, event="alert.updated"),
+    "responder.note": HopKind(timeline=False, event="thread.message"),
+    "responder.reply": HopKind(),
+    # keyword reports from any phone (hub/incidents/reports.py): the store writes both with their thread rows
+    "report.answered": HopKind(event="thread.message"),
+    "report.followup": HopKind(event="thread.message"),
+    # the response plan's ladder (hub/incidents/escalation.py): hub/store/incidents.py writes responder.texted,
+    # incident.step and incident.unanswered with the rung's outbox rows; the recorder only tells the others
+    "incident.started": HopKind(),
+    "responder.texted": HopKind(),
+    "incident.step": HopKind(),
+    "incident.unanswered": HopKind(
+        event="incident.unanswered", log_level=logging.WARNING,
+        log_message=lambda f: "incident %s (alert %s) unanswered after its whole ladder (route %s): %s" % (
+            f.get("code"), f.get("alert_id"), f.get("route"),
+            "supervisors texted: " + ", ".join(f["supervisors"]) if f.get("supervisors") else "no supervisor")),
+    "incident.stopped": HopKind(),
     "hub.device_heard": HopKind(timeline=False, event="device.status", event_fields={"device_id": "device"}),
     "hub.device_silent": _device_event(
         "device.silent", logging.WARNING,
@@ -95,7 +134,8 @@ HOP_KINDS = {
     "hub.modem_start_failed": HopKind(),
     "hub.modem_ready": HopKind(),
     "hub.modem": HopKind(event="modem.link"),
-    "hub.mqtt_link": HopKind(),
+    # The broker link's state for the live views (the post's panel LED): `up` true or false, as modem.link.
+    "hub.mqtt_link": HopKind(event="mqtt.link", event_fields={"up": "up", "detail": "detail"}),
     "hub.retention_purge": HopKind(),
 }
 

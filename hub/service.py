@@ -17,12 +17,18 @@ from hub.bus import Bus
 from hub.console import ConsoleServer
 from hub.hops import DEVICE_EVENTS, MQTT_PUBLISHED_HOP, Hops
 from hub.inbound.ingest import Ingest
+from hub.incidents.escalation import Escalation
 from hub.incidents.liveness import Liveness
+from hub.incidents.notices import ContactNotices
 from hub.incidents.operator import OperatorActions
+from hub.incidents.replies import ResponderReplies
+from hub.incidents.reports import KeywordReports
+from hub.incidents.thread import Threads
 from hub.outputs import mqtt_out
 from hub.outputs.outbox import OutboxWorker
 from hub.platform.modem_power import modem_power_from_config
 from hub.platform.mqtt_link import KEEPALIVE_S, MQTTLink
+from hub.platform.panel import Panel
 from hub.platform.serialport import SerialPortError, SerialUART
 from hub.store import DatabaseTooNewError, Store
 from hub.store.api import StoredSMSParts
@@ -47,6 +53,7 @@ class HubService:
         self.modem = None
         self.console = None
         self.mqtt = None
+        self.panel = None
         self.ready = asyncio.Event()
         self._uart = None
         self._power = None
@@ -64,14 +71,31 @@ class HubService:
                                    retry_s=config.outbox_retry_s)
         # Devices never heard are measured from the first start of a hub that knows them (kept in the store).
         self.liveness = Liveness(self.store, self.hops, config, started_at=self.started_at).start()
-        self.ingest = Ingest(self.store, self.hops, config, wake_outbox=self.outbox.wake,
-                             on_heard=self.liveness.heard)
+        # The incidents' SMS threads (an operator's or a contact's message) and the contacts' notices of each step.
+        self.threads = Threads(self.store, config, self.hops, wake_outbox=self.outbox.wake)
+        self.notices = ContactNotices(self.store, config, self.hops, wake_outbox=self.outbox.wake)
         self.actions = OperatorActions(self.store, self.hops, config, wake_outbox=self.outbox.wake)
         self.bus.subscribe(self._on_bus_event)
         tasks = [asyncio.create_task(self.outbox.run(), name="outbox"),
                  asyncio.create_task(self._retention(), name="retention"),
-                 asyncio.create_task(self.liveness.run(), name="liveness")]
+                 asyncio.create_task(self.liveness.run(), name="liveness"),
+                 asyncio.create_task(self.notices.run(), name="contact notices")]
+        # The response plan's ladders, only when hub.toml has a [plan]: it resumes those of the table at once.
+        self.escalation = None
+        if config.plan is not None:
+            self.escalation = Escalation(self.store, config.plan, self.hops, self.outbox.wake,
+                                         devices=config.devices).start()
+        # Every SMS lands somewhere: an alert, a responder's reply, a keyword report, a contact's reply, the inbox.
+        plan = getattr(config, "plan", None)
+        self.ingest = Ingest(
+            self.store, self.hops, config, wake_outbox=self.outbox.wake, on_heard=self.liveness.heard,
+            replies=ResponderReplies(self.store, plan, self.actions, self.hops, wake_outbox=self.outbox.wake),
+            reports=KeywordReports(self.store, plan, self.hops, wake_outbox=self.outbox.wake,
+                                   is_wearable=lambda number: config.device_by_phone(number) is not None),
+            threads=self.threads, escalation=self.escalation, plan=plan)
         try:
+            if config.panel is not None:
+                self._start_panel()
             self.console = ConsoleServer(self.store, self.bus, self.actions, config, host=config.console_host,
                                          port=config.console_port, liveness=self.liveness,
                                          allowed_hosts=config.console_allowed_hosts)
@@ -94,6 +118,8 @@ class HubService:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self.escalation is not None:
+                await self.escalation.stop()
             if self.modem is not None:
                 try:
                     await self.modem.stop()
@@ -108,6 +134,8 @@ class HubService:
                 self.mqtt.stop()
             if self.console is not None:
                 self.console.stop()
+            if self.panel is not None:
+                self.panel.stop()
             self.store.close()
 
     def _open_store(self):
@@ -118,6 +146,16 @@ class HubService:
         except (SQLAlchemyError, OSError) as exc:
             raise StartupError(database_problem(self.config.database, exc)) from None
         return True
+
+    def _start_panel(self):
+        # Before the links start: their first "up" reaches its LED. The button acts in the hub's name.
+        self.panel = Panel(self.config.panel, self.store, self.bus, self.actions, post_name=self.config.hub_id)
+        try:
+            self.panel.start()
+        except Exception as exc:  # gpiozero raises its own classes (no GPIO on this machine, pin in use...)
+            self.panel = None
+            raise StartupError(f"[panel]: cannot use the GPIO pins {self.config.panel} ({exc}): check the wiring "
+                               "and that the hub's user may use the GPIO (group gpio), or remove [panel]") from None
 
     # -- SMS -------------------------------------------------------------------------------------------------
     def _open_modem_port(self):
@@ -290,6 +328,10 @@ class HubService:
             device_id = event.detail.get("device_id")
             if device_id in self.config.devices:
                 self._publish_device(self.liveness.describe(device_id))
+            return
+        if event.kind in mqtt_out.INCIDENT_EVENTS and event.alert is not None:
+            self.mqtt.publish(mqtt_out.event_topic(self.config.hub_id), mqtt_out.incident_event_payload(
+                self.config.hub_id, event.kind, event.alert, event.detail, event.t), qos=1)
             return
         if event.alert is None or event.kind not in ("alert.new", "alert.updated"):
             return

@@ -39,6 +39,36 @@ HUB_NUMBER = "+22370000001"
 SMSC = "+22370000000"
 
 
+# The demo's police post: a duty officer and a supervisor, each with a simulated feature phone (`deme sim phone`
+# shows what it received, `deme sim sms` types an answer such as "OK K7"). Nobody at the console: the officer's
+# phone rings at once, the supervisor's after two minutes.
+DUTY_OFFICER = ("Adjudant Coulibaly", "+22376200001")
+SUPERVISOR = ("Commissaire Keita", "+22376200002")
+REPORTER = "+22366200003"  # a feature phone without a wearable: reports by keyword SMS ("AIDE ...")
+POLICE_POST_PLAN = f"""
+[plan]
+supervisors = "superviseurs"
+[[plan.responders]]
+name = "{DUTY_OFFICER[0]}"
+phone = "{DUTY_OFFICER[1]}"
+[[plan.responders]]
+name = "{SUPERVISOR[0]}"
+phone = "{SUPERVISOR[1]}"
+[[plan.teams]]
+name = "police"
+members = ["{DUTY_OFFICER[0]}"]
+rota = "always"
+[[plan.teams]]
+name = "superviseurs"
+members = ["{SUPERVISOR[0]}"]
+rota = "always"
+[[plan.routes]]
+name = "default"
+steps = [{{teams = ["police"], repeats = 2, every_s = 60}},
+         {{teams = ["superviseurs"], after_s = 120, repeats = 2, every_s = 60}}]
+"""
+
+
 def wearer_plan(count):
     names = ["Awa Traoré", "Moussa Diarra", "Fatoumata Coulibaly", "Mamadou Keita"]
     plan = []
@@ -56,9 +86,13 @@ def wearer_plan(count):
 
 class DemoSystem:
     def __init__(self, run_dir, wearables=1, sms_delay_s=(1.0, 3.0), console_port=0, modem_profile="sim800l",
-                 heap=None, log=print, wearable_config=None, gps_fix_after_s=3):
+                 heap=None, log=print, wearable_config=None, gps_fix_after_s=3, phones=(), hub_toml_extra=""):
         """wearable_config: extra firmware config.json entries for every wearable (e.g. {"fall_cancel_s": 5}).
-        gps_fix_after_s: how long the simulated receivers take to their first fix (a cold start indoors is long)."""
+        gps_fix_after_s: how long the simulated receivers take to their first fix (a cold start indoors is long).
+        phones: more simulated phones on the network (responders, reporters); hub_toml_extra: TOML appended to the
+        hub's hub.toml (a [plan], a [panel]...)."""
+        self.phones = tuple(phones)
+        self.hub_toml_extra = hub_toml_extra
         self.gps_fix_after_s = gps_fix_after_s
         self.run_dir = Path(run_dir).resolve()
         self.count = wearables
@@ -138,6 +172,7 @@ class DemoSystem:
         for entry in self.plan:
             modems.append({"number": entry["phone"], "profile": self.modem_profile})
             modems.append({"number": entry["contact"]["phone"], "profile": "sim800l"})
+        modems += [{"number": phone, "profile": "sim800l"} for phone in self.phones]
         delay = list(self.sms_delay_s) if isinstance(self.sms_delay_s, tuple) else self.sms_delay_s
         config = {"modems": modems, "delay_s": delay, "smsc": SMSC, "seed": 7}
         path = self.run_dir / "network.json"
@@ -169,7 +204,7 @@ class DemoSystem:
                       "[[devices.contacts]]", f'name = "{contact["name"]}"', f'phone = "{contact["phone"]}"',
                       f'lang = "{contact["lang"]}"']
         config = self.run_dir / "hub.toml"
-        config.write_text("\n".join(lines) + "\n")
+        config.write_text("\n".join(lines) + "\n" + self.hub_toml_extra)
         self.start_hub()
 
     def start_hub(self):
@@ -284,6 +319,13 @@ class _ControlHandler(socketserver.StreamRequestHandler):
             command = request.get("cmd")
             if command == "status":
                 reply = {"ok": True, "console": system.console_url, "wearables": system.wearable_status()}
+            elif command == "sms":  # a simulated phone types an SMS to the hub (a responder's "OK K7", a report)
+                refs = system.network.send(str(request["from"]), HUB_NUMBER, str(request["text"]))
+                reply = {"ok": True, "refs": refs}
+            elif command == "phone":  # what a simulated phone has received
+                messages = system.network.inbox(str(request["number"]))
+                reply = {"ok": True, "messages": [{k: m.get(k) for k in ("number", "text", "timestamp")}
+                                                  for m in messages]}
             elif wearable is None:
                 reply = {"ok": False, "error": f"no wearable {request.get('device')!r}; have "
                                                f"{', '.join(system.wearables)}"}
@@ -303,7 +345,7 @@ class _ControlHandler(socketserver.StreamRequestHandler):
                 reply = {"ok": True, **args}
             else:
                 reply = {"ok": False, "error": f"unknown command {command!r}"}
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RuntimeError) as exc:
             reply = {"ok": False, "error": f"bad request: {exc}"}
         self.wfile.write(json.dumps(reply).encode() + b"\n")
 
@@ -438,7 +480,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     wearables = 1 if args.scenario and args.wearables == 2 else args.wearables
     system = DemoSystem(args.run_dir, wearables=wearables, sms_delay_s=tuple(args.sms_delay),
-                        console_port=args.console_port)
+                        console_port=args.console_port, phones=(DUTY_OFFICER[1], SUPERVISOR[1], REPORTER),
+                        hub_toml_extra=POLICE_POST_PLAN)
     stop_signals = (signal.SIGTERM, signal.SIGHUP)
     for signum in stop_signals:
         signal.signal(signum, _raise_stop)  # raised in the main thread: it also interrupts a start in progress
@@ -472,6 +515,10 @@ def main(argv=None):
         print(f"Fall and lie still:              {deme} sim fall W1           (FALL after the 30 s pre-alarm; "
               "press to cancel)")
         print(f"Activity that must not alarm:    {deme} sim walk W1 --seconds 10 / {deme} sim jog W1")
+        print(f"The duty officer's phone:        {deme} sim phone {DUTY_OFFICER[1]}   (the alert SMS, its code)")
+        print(f"He answers from it:              {deme} sim sms {DUTY_OFFICER[1]} \"OK K7\"   (PARS K7, FIN K7 reel)")
+        print(f"Anyone reports by SMS:           {deme} sim sms {REPORTER} \"AIDE agression marche\"   "
+              f"(the answer: {deme} sim phone {REPORTER})")
         print(f"Status:                          {deme} sim status")
         print(f"Timeline of every hop:           {system.timeline_path}")
         print("Ctrl-C stops everything (closing this terminal too).", flush=True)

@@ -81,6 +81,13 @@ def register(subparsers):
     battery.set_defaults(func=run, cmd="battery")
     status = actions.add_parser("status", help="what is running")
     status.set_defaults(func=run, cmd="status", device=None)
+    sms = actions.add_parser("sms", help="type an SMS to the hub on a simulated phone (a responder, a reporter)")
+    sms.add_argument("number", help="the simulated phone's number, e.g. the duty officer's")
+    sms.add_argument("text", nargs="+", help='e.g. "OK K7", "PARS K7", "FIN K7 reel", "AIDE agression"')
+    sms.set_defaults(func=run, cmd="sms", device=None)
+    phone = actions.add_parser("phone", help="the SMS a simulated phone has received")
+    phone.add_argument("number")
+    phone.set_defaults(func=run, cmd="phone", device=None)
 
 
 def run(args):
@@ -103,6 +110,10 @@ def run(args):
         request["lie_s"] = args.lie
     elif args.cmd in ("walk", "jog"):
         request["seconds"] = args.seconds
+    elif args.cmd == "sms":
+        request.update({"from": args.number, "text": " ".join(args.text)})
+    elif args.cmd == "phone":
+        request["number"] = args.number
     try:
         with socket.create_connection(("127.0.0.1", info["control"]), timeout=5) as sock:
             sock.sendall(json.dumps(request).encode() + b"\n")
@@ -111,5 +122,13 @@ def run(args):
         raise UsageError(f"the demo does not answer ({exc}); is `make demo` still running?") from None
     if not reply.get("ok"):
         raise UsageError(reply.get("error", "refused"))
-    print(json.dumps(reply) if args.cmd == "status" else f"{args.cmd} {args.device}: done")
+    if args.cmd == "phone":
+        for message in reply["messages"]:
+            print(f"{message.get('timestamp') or ''}  from {message.get('number')}: {message.get('text')}")
+        if not reply["messages"]:
+            print(f"{args.number}: no SMS")
+    elif args.cmd == "sms":
+        print(f"sms from {args.number}: sent")
+    else:
+        print(json.dumps(reply) if args.cmd == "status" else f"{args.cmd} {args.device}: done")
     return 0

@@ -92,6 +92,22 @@ def alert_payload(hub_id, alert, wearer=None):
     }, separators=(",", ":"))
 
 
+# Incident events on the hub's events topic (beside the alerts' updates): {"v", "hub", "t", "incident": {"event",
+# "alert_id", "device_id", "code", "source", ...detail}}. No position: the alert's own payload carries it.
+INCIDENT_EVENTS = {"incident.unanswered": "unanswered"}
+
+
+def incident_event_payload(hub_id, kind, alert, detail, t):
+    return json.dumps({
+        "v": SCHEMA_VERSION,
+        "hub": hub_id,
+        "t": t,
+        "incident": {"event": INCIDENT_EVENTS[kind], "alert_id": alert["id"], "device_id": alert["device_id"],
+                     "code": alert.get("code"), "source": alert.get("source"), "state": alert["state"],
+                     **{key: value for key, value in (detail or {}).items() if key not in ("lat", "lon", "cell")}},
+    }, separators=(",", ":"))
+
+
 def parse_device_payload(payload):
     """A wearable's MQTT alert: {"v": 1, "msg": "<the same signed text as the SMS>"}. Total: returns the text (valid
     UTF-8, so the store can always keep it) or raises DeviceMessageRejected, whatever the bytes."""

@@ -31,14 +31,25 @@ class OutboxWorker:
             next_due = self.store.next_due_time()
             timeout = 5.0 if next_due is None else min(5.0, max(0.0, next_due - time.time()))
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation that comes as the
+                # wake-up does, and the hub's stop would then wait for this loop for ever.
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
             self._wake.clear()
 
     async def process_due(self):
-        for message in self.store.due_messages():
-            await self._send_one(message)
+        # One at a time, asking the store again after each send: a call for help enqueued while others are being
+        # sent goes next (due_messages orders by priority), not after the batch already read. Each message is tried
+        # at most once per pass, as before: one that failed and is due again at once waits for the next pass.
+        tried = set()
+        while True:
+            due = self.store.due_messages(limit=1)
+            if not due or due[0]["id"] in tried:
+                return
+            tried.add(due[0]["id"])
+            await self._send_one(due[0])
 
     async def _send_one(self, message):
         alert_id = message["alert_id"]

@@ -32,6 +32,25 @@ TRANSITIONS = {
     "resolve": ({"new", "acknowledged", "dispatched"}, "resolved"),
 }
 
+# The outbox's order when the modem is the bottleneck (lower goes first; due_messages sorts by priority, then id):
+# SMS that call for help, then information, heartbeat receipts last. The one table of it: an enqueue takes its
+# priority from here unless told otherwise. "ack.<status>" refines kind "ack" by the status it carries.
+OUTBOX_PRIORITIES = {
+    "responder": 0,  # a responder (or a supervisor) called to an incident
+    "supervisor": 0,  # an alert that failed authentication: perhaps a mis-provisioned wearable's wearer pressing
+    "ack.ACK": 0, "ack.DSP": 0,  # the wearer feels that help has seen the alarm, that it is on its way
+    "ack.RCV": 1,  # the wearer's alarm reached the hub
+    "contact": 3, "reply": 3, "reporter": 3, "thread": 3,  # contacts told, replies to responders and reporters
+    "ack.RES": 4,
+    "ack.heartbeat": 9,  # the receipt of a heartbeat: nobody waits for it
+}
+DEFAULT_OUTBOX_PRIORITY = 5  # the column's default, for a kind the table does not name
+
+
+def outbox_priority(kind):
+    return OUTBOX_PRIORITIES.get(kind, DEFAULT_OUTBOX_PRIORITY)
+
+
 ALERT_COLUMNS = tuple(column.name for column in alerts.columns)
 DEVICE_COLUMNS = tuple(column.name for column in device_status.columns)
 
@@ -343,10 +362,11 @@ class Store:
         return [{"t": r["t"], "hop": r["hop"], "detail": json.loads(r["detail"] or "{}")} for r in rows]
 
     # -- outbox: messages the hub must send, durable until sent or escalated ---------------------------------
-    def enqueue(self, kind, recipient, body, alert_id=None, t=None):
+    def enqueue(self, kind, recipient, body, alert_id=None, t=None, priority=None):
+        """priority: lower goes first; OUTBOX_PRIORITIES[kind] unless given."""
         now = t or time.time()
         with self._tx() as db:
-            return _insert_outbox(db, alert_id, kind, recipient, body, now)
+            return _insert_outbox(db, alert_id, kind, recipient, body, now, priority=priority)
 
     def enqueue_ack(self, device_id, build_body, recipient, alert_id, t=None):
         """Take the next hub->device counter and enqueue the ack it signs, in one transaction, so a counter
@@ -370,11 +390,13 @@ class Store:
                 return None
             if earlier and now - max(row.created_at for row in earlier) < interval_s:
                 return None
-            return _enqueue_ack(db, device_id, recipient, build_body, alert_id, now)
+            event = db.execute(select(alerts.c.event).where(alerts.c.id == alert_id)).scalar()
+            priority = outbox_priority("ack.heartbeat" if event in STATUS_EVENTS else "ack.RCV")
+            return _enqueue_ack(db, device_id, recipient, build_body, alert_id, now, priority=priority)
 
     def due_messages(self, now=None, limit=20):
         query = (select(outbox).where(outbox.c.state == "pending", outbox.c.next_attempt_at <= (now or time.time()))
-                 .order_by(outbox.c.id).limit(limit))
+                 .order_by(outbox.c.priority, outbox.c.id).limit(limit))
         with self._read() as db:
             rows = db.execute(query).mappings().fetchall()
         return [dict(r) for r in rows]
@@ -490,9 +512,29 @@ def _insert_hop(db, alert_id, t, hop, detail):
     db.execute(_INSERT_HOP, {"alert_id": alert_id, "t": t, "hop": hop, "detail": json.dumps(detail)})
 
 
-def _insert_outbox(db, alert_id, kind, recipient, body, now):
+def _insert_outbox(db, alert_id, kind, recipient, body, now, priority=None):
+    if priority is None:
+        priority = outbox_priority("ack." + _ack_status(body) if kind == "ack" else kind)
     return db.execute(_INSERT_OUTBOX, {"alert_id": alert_id, "kind": kind, "recipient": recipient, "body": body,
-                                       "next_attempt_at": now, "created_at": now}).inserted_primary_key[0]
+                                       "next_attempt_at": now, "created_at": now,
+                                       "priority": priority}).inserted_primary_key[0]
+
+
+def _ack_status(body):
+    # An ack's body is "<ver>;i=..;h=..;n=..;s=<status>;m=<mac>" (drivers.alert.encode_ack).
+    for item in body.split(";"):
+        if item.startswith("s="):
+            return item[2:]
+    return ""
+
+
+# For the store's companion modules (hub/store/*.py), inside store.transaction(): an outbox row and a hop written in
+# the caller's transaction, with the row they belong to.
+insert_outbox_row = _insert_outbox
+
+
+def insert_hop_row(db, alert_id, t, hop, detail):
+    _insert_hop(db, alert_id, t, hop, detail)
 
 
 def _touch_device(db, alert, alert_id, via, cell, now):
@@ -518,12 +560,12 @@ def _touch_device(db, alert, alert_id, via, cell, now):
         db.execute(update(device_status).where(device_status.c.device_id == alert["device_id"]).values(values))
 
 
-def _enqueue_ack(db, device_id, recipient, build_body, alert_id, now):
+def _enqueue_ack(db, device_id, recipient, build_body, alert_id, now, priority=None):
     # Read and written in the caller's BEGIN IMMEDIATE transaction, with the outbox row: a counter is never reused.
     last = db.execute(_HUB_COUNTER, {"device_id": device_id}).scalar()
     value = (last if last is not None else 0) + 1
     db.execute(_SET_HUB_COUNTER, {"device_id": device_id, "value": value})
-    return _insert_outbox(db, alert_id, "ack", recipient, build_body(value), now)
+    return _insert_outbox(db, alert_id, "ack", recipient, build_body(value), now, priority=priority)
 
 
 def _device_dict(row):

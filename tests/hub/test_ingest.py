@@ -1,5 +1,6 @@
-"""What the hub does with each message it receives: authenticate, commit, receipt; forged, replayed and garbage
-messages are rejected with a reason and never crash anything."""
+"""What the hub does with each message it receives: authenticate, commit, receipt; forged SMS are kept as
+unverified and other SMS that are no alert in the inbox; replays and malformed MQTT payloads are rejected with a
+reason; nothing crashes anything."""
 import pytest
 
 from drivers.alert import MAC_HEX_DIGITS, encode_ack, parse_ack
@@ -7,6 +8,7 @@ from hub.bus import Bus
 from hub.hops import Hops
 from hub.inbound.ingest import RECEIPT_INTERVAL_S, Ingest
 from hub.store import Store
+from hub.store.inbox import inbox
 from hub.timeline import Timeline
 from tests.hub.spine_fixtures import KEY, W1_PHONE, alert_text, make_config
 
@@ -37,21 +39,31 @@ def test_valid_alert_is_stored_published_and_receipted(hub):
     assert rcv["status"] == "RCV" and rcv["counter"] == 1 and rcv["hub_counter"] == 1
 
 
-def test_forged_alert_is_rejected(hub):
+def test_forged_alert_is_kept_as_unverified_and_never_stored_nor_receipted(hub):
     ingest, store, events = hub
     text = alert_text(1)
     forged = text[:-MAC_HEX_DIGITS] + "f" * MAC_HEX_DIGITS
-    assert ingest.handle_text(forged, "sms", sender="+22379999999") == "rejected"
+    assert ingest.handle_text(forged, "sms", sender="+22379999999") == "unverified"
     assert store.list_alerts() == []
-    assert "bad MAC" in store.rejected()[0]["reason"]
-    assert store.outbox() == []  # no receipt to a forger
-    assert [e.kind for e in events] == ["alert.rejected"]
+    [kept] = inbox(store)
+    assert kept["kind"] == "unverified" and kept["text"] == forged and kept["sender"] == "+22379999999"
+    assert "bad MAC" in kept["detail"]["reason"]
+    assert store.outbox() == []  # no receipt to a forger (and no response plan here: no supervisor to text)
+    assert [e.kind for e in events] == ["inbox.new"]
 
 
-def test_alert_signed_with_a_wrong_key_is_rejected(hub):
+def test_alert_signed_with_a_wrong_key_is_kept_as_unverified(hub):
     ingest, store, _ = hub
-    assert ingest.handle_text(alert_text(1, key=b"x" * 32), "sms") == "rejected"
+    assert ingest.handle_text(alert_text(1, key=b"x" * 32), "sms") == "unverified"
     assert store.list_alerts() == []
+    assert [m["kind"] for m in inbox(store)] == ["unverified"]
+
+
+def test_a_forged_alert_over_mqtt_is_still_rejected(hub):
+    ingest, store, _ = hub
+    text = alert_text(1)
+    assert ingest.handle_text(text[:-MAC_HEX_DIGITS] + "0" * MAC_HEX_DIGITS, "mqtt", sender="W1") == "rejected"
+    assert "bad MAC" in store.rejected()[0]["reason"] and inbox(store) == []
 
 
 def test_replayed_counter_with_other_content_is_rejected(hub):
@@ -78,13 +90,26 @@ def test_repeated_message_is_not_a_second_alert_but_is_receipted_again(hub):
     assert [r["hub_counter"] for r in receipts(store)] == [1, 2]
 
 
-def test_garbage_and_acks_are_rejected_with_a_reason(hub):
+def test_garbage_and_acks_by_sms_land_in_the_inbox_with_their_sender_and_text(hub):
+    ingest, store, _ = hub
+    ack = encode_ack(KEY, "W1", 1, 1, "ACK")
+    outcomes = {text: ingest.handle_text(text, "sms", sender="+22379999999")
+                for text in ["", "Bonjour", "DM1;i=W1;n=1;m=zz", "DM1;" + "x" * 5000, "\x00\x1a\x1b", ack]}
+    assert outcomes == {"": "inbox", "Bonjour": "inbox", "DM1;i=W1;n=1;m=zz": "unverified",
+                        "DM1;" + "x" * 5000: "unverified", "\x00\x1a\x1b": "inbox", ack: "inbox"}
+    assert store.list_alerts() == [] and store.rejected() == []
+    kept = {m["text"]: m for m in inbox(store)}
+    assert set(kept) == set(outcomes) and {m["sender"] for m in kept.values()} == {"+22379999999"}
+    assert "ack sent to the hub" in kept[ack]["detail"]["reason"]
+
+
+def test_garbage_and_acks_by_mqtt_are_rejected_with_a_reason(hub):
     ingest, store, _ = hub
     for text in ["", "Bonjour", "DM1;i=W1;n=1;m=zz", "DM1;" + "x" * 5000, "\x00\x1a\x1b",
                  encode_ack(KEY, "W1", 1, 1, "ACK")]:
-        assert ingest.handle_text(text, "sms", sender="+22379999999") == "rejected"
+        assert ingest.handle_text(text, "mqtt", sender="W1") == "rejected"
     assert store.list_alerts() == []
-    assert len(store.rejected()) == 6
+    assert len(store.rejected()) == 6 and inbox(store) == []
 
 
 def test_sender_number_mismatch_keeps_the_alert_and_notes_it(hub):

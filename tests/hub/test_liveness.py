@@ -109,7 +109,9 @@ def test_a_replayed_heartbeat_counter_is_rejected(hub):
 def test_a_forged_heartbeat_is_rejected_and_not_receipted(hub):
     text = message(5)
     forged = text[:-20] + "0" * 20
-    assert hub.receive(forged, T0 + 60) == "rejected"
+    # Kept in the inbox as unverified (a heartbeat raises no supervisor), never stored as the device's.
+    assert hub.receive(forged, T0 + 60) == "unverified"
+    assert hub.store.list_alerts(status_events=True) == []
     assert hub.receipts() == []
     assert hub.status(T0 + 60)["last_heard_at"] is None
 

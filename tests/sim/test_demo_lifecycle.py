@@ -3,7 +3,9 @@ outlives it, whether its terminal closes (SIGHUP), it is asked to stop (SIGTERM)
 The demo runs for real here (Mosquitto, the network, the hub) with no wearable, to stay cheap."""
 import json
 import os
+import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hub.cli import main as deme
-from sim.demo import deme_command
+from sim.demo import DUTY_OFFICER, REPORTER, deme_command
 
 REPO = Path(__file__).resolve().parents[2]
 READY = "Ctrl-C stops everything"
@@ -82,6 +84,42 @@ def test_deme_sim_finds_the_demo_from_any_folder(demo, tmp_path, monkeypatch, ca
     monkeypatch.setenv("DEME_RUN_DIR", str(elsewhere))  # the variable still names another run folder
     assert deme(["sim", "status"]) == 2
     assert "no demo running" in capsys.readouterr().err
+
+
+def test_the_demo_police_post_answers_a_report_and_texts_the_duty_officer(demo, monkeypatch, capsys):
+    """The demo's hints, as a user follows them: a feature phone reports by SMS, the hub answers it with the
+    incident's code, and the duty officer's phone gets the alert SMS and takes it with "OK <code>"."""
+    _process, base, out = demo
+    assert f"sim sms {REPORTER}" in out and f"sim phone {DUTY_OFFICER[1]}" in out
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(base / "xdg"))
+    monkeypatch.delenv("DEME_RUN_DIR", raising=False)
+
+    def phone(number, containing):
+        deadline = time.monotonic() + 90  # a hang guard: the network delays each SMS by 1-3 s
+        while time.monotonic() < deadline:
+            capsys.readouterr()
+            assert deme(["sim", "phone", number]) == 0
+            lines = [line for line in capsys.readouterr().out.splitlines() if re.search(containing, line)]
+            if lines:
+                return lines
+            time.sleep(0.5)
+        raise AssertionError(f"{number} never received an SMS with {containing!r}")
+
+    assert deme(["sim", "sms", REPORTER, "AIDE agression marche"]) == 0
+    [answer] = phone(REPORTER, r"(?i)code [A-Z][0-9]+")
+    code = re.search(r"(?i)code ([A-Z][0-9]+)", answer).group(1)
+    alert = phone(DUTY_OFFICER[1], f"OK {code}")[0]
+    assert "+22366200003" in alert or "22366200003" in alert  # a report names its reporter
+    assert deme(["sim", "sms", DUTY_OFFICER[1], f"OK {code}"]) == 0
+    db = base / "run" / "hub.db"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        with sqlite3.connect(db) as connection:
+            row = connection.execute("SELECT state, acknowledged_by FROM alerts WHERE code = ?", (code,)).fetchone()
+        if row and row[0] == "acknowledged":
+            break
+        time.sleep(0.5)
+    assert row[0] == "acknowledged" and DUTY_OFFICER[0] in row[1]
 
 
 @pytest.mark.parametrize("how", [signal.SIGHUP, signal.SIGTERM, signal.SIGKILL])
