@@ -42,6 +42,7 @@ from hub.hops import DEVICE_EVENTS, Hops
 from hub.incidents.liveness import STATUS_ORDER, Liveness
 from hub.incidents.operator import ACTIONS, ActionError
 from hub.store import STATES, TRANSITIONS
+from hub.store.incidents import get_escalation
 
 log = logging.getLogger(__name__)
 
@@ -236,6 +237,10 @@ class ConsoleServer:
         alert["wearer"] = device.wearer if device else None
         alert["hops"] = self.store.hops(alert["id"])
         alert["outbox"] = [_outbox_row(row) for row in self.store.outbox(alert["id"])]
+        ladder = get_escalation(self.store, alert["id"])
+        # Where the response plan stands: "unanswered" is flagged on the console as on MQTT and to supervisors.
+        alert["escalation"] = ({key: ladder[key] for key in ("state", "route", "step", "repeat")}
+                               if ladder else None)
         return alert
 
     def list_alerts(self, state):

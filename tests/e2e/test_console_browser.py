@@ -17,10 +17,13 @@ from hub.console.sample import BAMAKO, XSS_NAME, record_sample, sample_config, s
 from hub.console.server import ConsoleServer
 from hub.hops import Hops
 from hub.inbound.ingest import Ingest
+from hub.incidents.escalation import Escalation
 from hub.incidents.liveness import Liveness
 from hub.incidents.operator import OperatorActions
+from hub.incidents.plan import parse_plan
 from hub.store import Store
 from hub.timeline import Timeline
+from tests.hub.test_escalation import PLAN
 from tests.support.browser import Browser
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,7 +43,7 @@ class Hub:
         self.config = sample_config(tmp_path / "deme.db")
         self.store = Store(self.config.database).open()
         self.bus = Bus()
-        hops = Hops(self.store, self.bus, Timeline())
+        self.hops = hops = Hops(self.store, self.bus, Timeline())
         self.actions = OperatorActions(self.store, hops, self.config)
         self.liveness = Liveness(self.store, hops, self.config, started_at=started_at).start()
         self.ingest = Ingest(self.store, hops, self.config, on_heard=self.liveness.heard)
@@ -309,6 +312,27 @@ def test_the_devices_panel_shows_a_silent_wearable_live_and_clears_it_when_it_is
     wait(driver, lambda d: not banner.is_displayed(), "the silent banner stayed")
     assert driver.find_elements(By.CSS_SELECTOR, "#alerts article.event-SOS")
     assert "de nouveau entendu" in driver.find_element(By.ID, "notice").text
+
+
+def test_an_incident_nobody_answered_is_flagged_on_the_console(driver, hub):
+    """The response plan's ladder runs out (the real engine, its clock moved on): the console says so at once,
+    naming the incident's code, as MQTT and the supervisors' SMS do."""
+    open_console(driver, hub)
+    alert = hub.record("W1", 1)
+    wait(driver, lambda d: d.find_elements(By.ID, "alert-%d" % alert["id"]), "the alert never appeared")
+    assert not driver.find_element(By.ID, "unanswered-banner").is_displayed()
+    now = [time.time()]
+    engine = Escalation(hub.store, parse_plan(PLAN, "ML"), hub.hops, lambda: None, devices=hub.config.devices,
+                        clock=lambda: now[0])
+    code = engine.begin(hub.store.get_alert(alert["id"]))
+    for _rung in range(20):  # every send of every step, then the unanswered check
+        now[0] += 600
+        engine.process_due()
+    banner = driver.find_element(By.ID, "unanswered-banner")
+    wait(driver, lambda d: banner.is_displayed(), "the unanswered banner never appeared")
+    assert code in banner.text and "PERSONNE N'A RÉPONDU" in banner.text
+    hub.actions.apply(alert["id"], "acknowledge", "Sgt. Diallo")  # taken at last: the flag goes
+    wait(driver, lambda d: not banner.is_displayed(), "the unanswered banner stayed after the acknowledgement")
 
 
 def test_screenshot_of_the_console_with_two_alerts(driver, hub):

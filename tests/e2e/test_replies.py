@@ -66,6 +66,11 @@ def test_the_officer_takes_dispatches_and_closes_the_incident_from_his_phone(sys
                               "LIKE 'console.%' ORDER BY t, id", alert["id"])
     assert operators == [("console.acknowledge", "Adjudant Diarra"), ("console.dispatch", "Adjudant Diarra"),
                          ("console.resolve", "Adjudant Diarra")]
+    # The wearer's contact was told each step on her own phone: taken, on the way, resolved.
+    contact = system.plan[0]["contact"]["phone"]
+    notices = wait_until(lambda: (lambda found: found if len(found) >= 3 else None)(
+        texts_to(system, contact, f"({code})")), 90, "the three notices on the contact's phone")
+    assert len(notices) == 3 and all(text.startswith("Deme: ") for text in notices)
 
 
 def test_a_feature_phone_report_opens_an_incident_and_a_stranger_learns_nothing_of_it(system):

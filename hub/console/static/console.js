@@ -170,6 +170,12 @@
     counter.className = "counter" + (unacked.length ? "" : " zero");
     counter.title = t("counter_title", { n: unacked.length });
     document.title = (unacked.length ? "(" + unacked.length + ") " : "") + t("app_title");
+    const unanswered = unacked.filter((a) => a.escalation && a.escalation.state === "unanswered");
+    const unansweredBanner = document.getElementById("unanswered-banner");
+    unansweredBanner.hidden = !unanswered.length;
+    if (unanswered.length) {
+      unansweredBanner.textContent = t("banner_unanswered", { codes: unanswered.map((a) => a.code || "#" + a.id).join(", ") });
+    }
     const banner = document.getElementById("urgent-banner");
     if (urgent.length) {
       banner.textContent = t(urgent.length === 1 ? "banner_one" : "banner_many", { n: urgent.length }) +
@@ -584,7 +590,8 @@
         }
       });
     }
-    for (const kind of ["alert.new", "alert.updated", "alert.duplicate", "outbox.sent", "outbox.failed"]) {
+    for (const kind of ["alert.new", "alert.updated", "alert.duplicate", "outbox.sent", "outbox.failed",
+      "incident.unanswered"]) {
       source.addEventListener(kind, (ev) => {
         seen();
         const data = JSON.parse(ev.data);
