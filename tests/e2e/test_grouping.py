@@ -8,6 +8,7 @@ import time
 import pytest
 
 from sim.demo import DemoSystem
+from tests.e2e.test_spine import wait_until
 
 OFFICER = "+22376100001"
 SUPERVISOR = "+22376100004"
@@ -63,16 +64,6 @@ def outbox_to(system, recipient, alert_id):
     contacts a phone, not the plan's responders: the hub's outbox is where its SMS to them are seen)."""
     return [body for (body,) in query(system, "SELECT body FROM outbox WHERE recipient=? AND alert_id=? ORDER BY id",
                                       recipient, alert_id)]
-
-
-def wait_until(predicate, timeout=90, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def sos_received(wearable):
