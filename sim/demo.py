@@ -45,28 +45,30 @@ SMSC = "+22370000000"
 DUTY_OFFICER = ("Adjudant Coulibaly", "+22376200001")
 SUPERVISOR = ("Commissaire Keita", "+22376200002")
 REPORTER = "+22366200003"  # a feature phone without a wearable: reports by keyword SMS ("AIDE ...")
-POLICE_POST_PLAN = f"""
-[plan]
-supervisors = "superviseurs"
-[[plan.responders]]
-name = "{DUTY_OFFICER[0]}"
-phone = "{DUTY_OFFICER[1]}"
-[[plan.responders]]
-name = "{SUPERVISOR[0]}"
-phone = "{SUPERVISOR[1]}"
-[[plan.teams]]
-name = "police"
-members = ["{DUTY_OFFICER[0]}"]
-rota = "always"
-[[plan.teams]]
-name = "superviseurs"
-members = ["{SUPERVISOR[0]}"]
-rota = "always"
-[[plan.routes]]
-name = "default"
-steps = [{{teams = ["police"], repeats = 2, every_s = 60}},
-         {{teams = ["superviseurs"], after_s = 120, repeats = 2, every_s = 60}}]
-"""
+
+
+def police_post_plan(officer, supervisor, routes, officer_lang=None):
+    """The [plan] TOML of a post of two, both always on duty: `officer` (name, phone) in team "police", `supervisor`
+    (name, phone) in "superviseurs", who are told of an unanswered incident. routes: {route name: [step, ...]},
+    each step a dict of its keys (teams, after_s, repeats, every_s)."""
+    def value(v):
+        return json.dumps(v)  # strings, numbers and lists of strings read the same in TOML
+
+    lines = ["", "[plan]", 'supervisors = "superviseurs"']
+    for (name, phone), lang in ((officer, officer_lang), (supervisor, None)):
+        lines += ["[[plan.responders]]", f"name = {value(name)}", f"phone = {value(phone)}"]
+        lines += [f"lang = {value(lang)}"] if lang else []
+    for team, (name, _phone) in (("police", officer), ("superviseurs", supervisor)):
+        lines += ["[[plan.teams]]", f"name = {value(team)}", f"members = {value([name])}", 'rota = "always"']
+    for route, steps in routes.items():
+        tables = ", ".join("{" + ", ".join(f"{k} = {value(v)}" for k, v in step.items()) + "}" for step in steps)
+        lines += ["[[plan.routes]]", f"name = {value(route)}", f"steps = [{tables}]"]
+    return "\n".join(lines) + "\n"
+
+
+POLICE_POST_PLAN = police_post_plan(DUTY_OFFICER, SUPERVISOR, {"default": [
+    {"teams": ["police"], "repeats": 2, "every_s": 60},
+    {"teams": ["superviseurs"], "after_s": 120, "repeats": 2, "every_s": 60}]})
 
 
 def wearer_plan(count):

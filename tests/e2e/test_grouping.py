@@ -7,48 +7,22 @@ import time
 
 import pytest
 
-from sim.demo import DemoSystem
+from sim.demo import DemoSystem, police_post_plan
 from tests.e2e.test_spine import wait_until
 
 OFFICER = "+22376100001"
 SUPERVISOR = "+22376100004"
 # Police answer the ordinary route, the supervisors the duress one: who is texted tells which route was taken.
-PLAN = f"""
-[plan]
-supervisors = "superviseurs"
-[[plan.responders]]
-name = "Adjudant Diarra"
-phone = "{OFFICER}"
-lang = "en"
-[[plan.responders]]
-name = "Commissaire Traore"
-phone = "{SUPERVISOR}"
-[[plan.teams]]
-name = "police"
-members = ["Adjudant Diarra"]
-rota = "always"
-[[plan.teams]]
-name = "superviseurs"
-members = ["Commissaire Traore"]
-rota = "always"
-[[plan.routes]]
-name = "default"
-steps = [{{teams = ["police"]}}]
-[[plan.routes]]
-name = "duress"
-steps = [{{teams = ["superviseurs"]}}]
-"""
+PLAN = police_post_plan(("Adjudant Diarra", OFFICER), ("Commissaire Traore", SUPERVISOR),
+                        {"default": [{"teams": ["police"]}], "duress": [{"teams": ["superviseurs"]}]},
+                        officer_lang="en")
 
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
     demo = DemoSystem(tmp_path_factory.mktemp("demo"), wearables=1, sms_delay_s=(0.2, 0.6), log=lambda _m: None,
-                      wearable_config={"modem_mode": "always"})
+                      wearable_config={"modem_mode": "always"}, hub_toml_extra=PLAN)
     demo.start()
-    demo.stop_hub()
-    config = demo.run_dir / "hub.toml"
-    config.write_text(config.read_text() + PLAN)
-    demo.start_hub()
     demo.wearables["W1"].wait_for("fw.modem_ready", timeout=90)
     yield demo
     demo.stop()

@@ -7,35 +7,16 @@ import sqlite3
 
 import pytest
 
-from sim.demo import DemoSystem
+from sim.demo import DemoSystem, police_post_plan
 from tests.e2e.test_spine import wait_until
 from tests.hub.test_mqtt_broker import Client
 
 OFFICER, CHIEF = "+22376100001", "+22376100004"
 STEP_2_AFTER_S = 10
 EVERY_S = 10  # the plan's smallest: each send has 10 s to be answered
-PLAN_TOML = f"""
-[plan]
-supervisors = "superviseurs"
-[[plan.responders]]
-name = "Adjudant Diarra"
-phone = "{OFFICER}"
-[[plan.responders]]
-name = "Commissaire Traore"
-phone = "{CHIEF}"
-[[plan.teams]]
-name = "police"
-members = ["Adjudant Diarra"]
-rota = "always"
-[[plan.teams]]
-name = "superviseurs"
-members = ["Commissaire Traore"]
-rota = "always"
-[[plan.routes]]
-name = "default"
-steps = [{{teams = ["police"], repeats = 1, every_s = {EVERY_S}}},
-         {{teams = ["superviseurs"], after_s = {STEP_2_AFTER_S}, repeats = 1, every_s = {EVERY_S}}}]
-"""
+PLAN_TOML = police_post_plan(("Adjudant Diarra", OFFICER), ("Commissaire Traore", CHIEF), {"default": [
+    {"teams": ["police"], "repeats": 1, "every_s": EVERY_S},
+    {"teams": ["superviseurs"], "after_s": STEP_2_AFTER_S, "repeats": 1, "every_s": EVERY_S}]})
 
 
 @pytest.fixture(scope="module")
